@@ -1,0 +1,135 @@
+import { z } from 'zod'
+import { SIGNING_ALGORITHMS } from './domain/tokens/key-ring.js'
+
+/**
+ * Every tunable, read from the environment once at boot, validated, and frozen. Each variable is
+ * listed with its default in .env.example and the README; keep the three in step.
+ */
+const DAY = 86_400
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => ['true', '1', 'yes'].includes(value))
+
+const seconds = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number of seconds' })
+    .int({ error: 'must be a whole number of seconds' })
+    .min(min, { error: `must be at least ${min} seconds` })
+    .max(max, { error: `must be at most ${max} seconds` })
+    .default(fallback)
+
+const EnvironmentSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^(file:|postgres(ql)?:\/\/)/, { error: 'must start with file: (SQLite) or postgresql:// (PostgreSQL)' })
+      .default('file:./data/latch.db'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LATCH_ISSUER: z.url({ error: 'must be an absolute URL such as https://auth.example.com' }).optional(),
+    LATCH_AUDIENCE: z.string().min(1).default('latch'),
+    LATCH_CLIENT_ID: z.string().min(1).default('latch-web'),
+    LATCH_SCOPE: z.string().min(1).default('api'),
+    LATCH_ACCESS_TOKEN_TTL: seconds(60, 900, 300),
+    LATCH_SESSION_ABSOLUTE_TTL: seconds(300, 365 * DAY, 30 * DAY),
+    LATCH_SESSION_IDLE_TTL: seconds(300, 365 * DAY, 7 * DAY),
+    LATCH_REFRESH_REUSE_GRACE: seconds(0, 120, 10),
+    LATCH_BODY_LIMIT: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
+    LATCH_REGISTRATION: z.enum(['open', 'closed']).default('open'),
+    LATCH_SIGNING_ALG: z.enum(SIGNING_ALGORITHMS).default('EdDSA'),
+    LATCH_KEYS_FILE: z.string().min(1).default('./data/keys.json'),
+    LATCH_SIGNING_KEYS: z.string().optional(),
+    LATCH_REFRESH_TOKEN_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43,}$/, { error: 'must be at least 32 random bytes, base64url-encoded (43+ characters)' })
+      .optional(),
+    LATCH_TRUST_PROXY: flag.default(false),
+  })
+  .superRefine((env, context) => {
+    if (env.LATCH_SESSION_IDLE_TTL > env.LATCH_SESSION_ABSOLUTE_TTL) {
+      context.addIssue({ code: 'custom', path: ['LATCH_SESSION_IDLE_TTL'], message: 'must not exceed LATCH_SESSION_ABSOLUTE_TTL' })
+    }
+    if (env.NODE_ENV === 'production') {
+      for (const name of ['LATCH_SIGNING_KEYS', 'LATCH_REFRESH_TOKEN_KEY', 'LATCH_ISSUER'] as const) {
+        if (!env[name]) {
+          context.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'is required when NODE_ENV=production (run `npx latch generate-keys` to create the key variables)',
+          })
+        }
+      }
+    }
+    if (Boolean(env.LATCH_SIGNING_KEYS) !== Boolean(env.LATCH_REFRESH_TOKEN_KEY)) {
+      context.addIssue({ code: 'custom', path: ['LATCH_SIGNING_KEYS'], message: 'set LATCH_SIGNING_KEYS and LATCH_REFRESH_TOKEN_KEY together, or neither' })
+    }
+  })
+
+/** Where key material comes from: configuration in production, a generated git-ignored file in development. */
+export type KeySource =
+  | { kind: 'environment'; signingKeys: string; refreshTokenKey: string }
+  | { kind: 'file'; path: string; algorithm: (typeof SIGNING_ALGORITHMS)[number] }
+
+export interface Config {
+  environment: 'development' | 'production' | 'test'
+  port: number
+  host: string
+  databaseUrl: string
+  logLevel: string
+  issuer: string
+  audience: string
+  clientId: string
+  scope: string
+  accessTokenTtl: number
+  sessionAbsoluteTtl: number
+  sessionIdleTtl: number
+  refreshReuseGrace: number
+  bodyLimit: number
+  registrationOpen: boolean
+  keys: KeySource
+  trustProxy: boolean
+}
+
+function keySource(env: z.infer<typeof EnvironmentSchema>): KeySource {
+  if (env.LATCH_SIGNING_KEYS && env.LATCH_REFRESH_TOKEN_KEY) {
+    return { kind: 'environment', signingKeys: env.LATCH_SIGNING_KEYS, refreshTokenKey: env.LATCH_REFRESH_TOKEN_KEY }
+  }
+  return { kind: 'file', path: env.LATCH_KEYS_FILE, algorithm: env.LATCH_SIGNING_ALG }
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  // Empty variables (FOO=) mean "use the default", as in most twelve-factor servers.
+  const present = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''))
+  const parsed = EnvironmentSchema.safeParse(present)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const env = parsed.data
+  return Object.freeze({
+    environment: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    databaseUrl: env.DATABASE_URL,
+    logLevel: env.LOG_LEVEL,
+    issuer: env.LATCH_ISSUER ?? `http://localhost:${env.PORT}`,
+    audience: env.LATCH_AUDIENCE,
+    clientId: env.LATCH_CLIENT_ID,
+    scope: env.LATCH_SCOPE,
+    accessTokenTtl: env.LATCH_ACCESS_TOKEN_TTL,
+    sessionAbsoluteTtl: env.LATCH_SESSION_ABSOLUTE_TTL,
+    sessionIdleTtl: env.LATCH_SESSION_IDLE_TTL,
+    refreshReuseGrace: env.LATCH_REFRESH_REUSE_GRACE,
+    bodyLimit: env.LATCH_BODY_LIMIT,
+    registrationOpen: env.LATCH_REGISTRATION === 'open',
+    keys: keySource(env),
+    trustProxy: env.LATCH_TRUST_PROXY,
+  })
+}

@@ -1,0 +1,33 @@
+import { addSeconds, type Clock } from './clock.js'
+import type { RevocationTiming, SessionStore, UserStore } from './ports.js'
+import type { RefreshTokenSecrets } from './sessions/refresh-token-secrets.js'
+import type { SessionPolicy } from './sessions/session-policy.js'
+import type { AccessTokens } from './tokens/access-tokens.js'
+import type { PasswordHasher } from './users/password-hasher.js'
+
+export interface CoreSettings extends SessionPolicy {
+  registrationOpen: boolean
+  /** client_id and scope of first-party sessions started by /login. */
+  clientId: string
+  scope: string
+}
+
+/** What every use case may depend on; built once by the composition root. */
+export interface CoreDependencies {
+  users: UserStore
+  sessions: SessionStore
+  hasher: PasswordHasher
+  secrets: RefreshTokenSecrets
+  accessTokens: AccessTokens
+  clock: Clock
+  settings: CoreSettings
+}
+
+/**
+ * Stamps a revocation with now and with the instant after which it cannot matter: every access
+ * token it could affect was issued before now, so all of them are expired one lifetime later.
+ */
+export function revocationTiming({ clock, accessTokens }: Pick<CoreDependencies, 'clock' | 'accessTokens'>): RevocationTiming {
+  const at = clock.now()
+  return { at, feedExpiresAt: addSeconds(at, accessTokens.lifetimeSeconds) }
+}

@@ -1,0 +1,96 @@
+/**
+ * The closed set of errors the domain raises. Each has a stable `code` that clients and tests
+ * rely on, a fixed public `description`, and an optional private `detail` that goes to logs and
+ * the audit trail but never into a response body (the split node-oidc-provider and GoTrue use).
+ * Which HTTP status a code becomes is decided in one place: src/http/errors.ts.
+ */
+export type LatchErrorCode =
+  | 'invalid_request'
+  | 'invalid_grant'
+  | 'invalid_token'
+  | 'email_taken'
+  | 'account_locked'
+  | 'registration_closed'
+  | 'forbidden'
+  | 'not_found'
+  | 'temporarily_unavailable'
+
+export interface LatchErrorOptions {
+  /** Why it happened, for operators. Never shown to the client. */
+  detail?: string
+  cause?: unknown
+}
+
+export abstract class LatchError extends Error {
+  abstract readonly code: LatchErrorCode
+  /** The private cause, for logs only. */
+  readonly detail: string | undefined
+
+  constructor(description: string, options: LatchErrorOptions = {}) {
+    super(description, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.detail = options.detail
+  }
+
+  /** What the client is told. */
+  get description(): string {
+    return this.message
+  }
+}
+
+export class InvalidRequestError extends LatchError {
+  readonly code = 'invalid_request'
+}
+
+/** Credentials or a refresh token were not accepted. The public text never says which check failed. */
+export class InvalidGrantError extends LatchError {
+  readonly code = 'invalid_grant'
+  constructor(detail: string, options: Omit<LatchErrorOptions, 'detail'> = {}) {
+    super('The provided credentials or refresh token are invalid, expired or revoked.', { ...options, detail })
+  }
+}
+
+/** An access token was missing, malformed, expired, or no longer backed by live state. */
+export class InvalidTokenError extends LatchError {
+  readonly code = 'invalid_token'
+  constructor(detail: string, options: Omit<LatchErrorOptions, 'detail'> = {}) {
+    super('The access token is missing, invalid, expired or revoked.', { ...options, detail })
+  }
+}
+
+export class EmailTakenError extends LatchError {
+  readonly code = 'email_taken'
+  constructor() {
+    super('An account with this email address already exists.')
+  }
+}
+
+export class AccountLockedError extends LatchError {
+  readonly code = 'account_locked'
+  constructor(detail?: string) {
+    super('This account is locked. Contact an administrator.', { detail })
+  }
+}
+
+export class RegistrationClosedError extends LatchError {
+  readonly code = 'registration_closed'
+  constructor() {
+    super('Registration is closed on this server.')
+  }
+}
+
+export class ForbiddenError extends LatchError {
+  readonly code = 'forbidden'
+}
+
+export class NotFoundError extends LatchError {
+  readonly code = 'not_found'
+}
+
+/** A dependency (the database) is unreachable; the request may succeed if retried. */
+export class ServiceUnavailableError extends LatchError {
+  readonly code = 'temporarily_unavailable'
+  constructor(detail: string, options: Omit<LatchErrorOptions, 'detail'> = {}) {
+    super('The service is temporarily unavailable. Retry shortly.', { ...options, detail })
+  }
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto'
+import { revocationTiming, type CoreDependencies } from '../dependencies.js'
+import { InvalidGrantError } from '../errors.js'
+import type { RefreshTokenState } from '../ports.js'
+import type { RefreshTokenSecret } from './refresh-token-secrets.js'
+import { isWithinReuseGrace, refreshExpiresIn, whySessionCannotRefresh } from './session-policy.js'
+import { issueTokenPair, type TokenPair } from './token-pair.js'
+
+/**
+ * Exchanges a refresh token for a new pair: the one implementation behind every refresh grant.
+ *
+ * The presented token is consumed by a compare-and-set in the same transaction that stores its
+ * successor, so two requests can never both consume it. The successor is derived from the
+ * presented secret (see RefreshTokenSecrets), which makes a repeat inside the grace window cheap
+ * and safe: it recomputes the same successor, and the family stays one chain. A used token
+ * presented after the window is a replay (RFC 9700 section 4.14.2): the whole session is revoked,
+ * and that revocation commits even though the request fails.
+ */
+export async function rotateRefreshToken(deps: CoreDependencies, presentedToken: string): Promise<TokenPair> {
+  const { sessions, secrets, clock, settings } = deps
+  const presented = secrets.parse(presentedToken)
+  if (!presented) throw new InvalidGrantError('refresh: malformed refresh token')
+
+  let state = await sessions.findByRefreshTokenHash(presented.hash)
+  if (!state) throw new InvalidGrantError('refresh: unknown refresh token')
+
+  const now = clock.now()
+  const successor = secrets.successorOf(presented)
+  assertCanRefresh(state, now, deps)
+
+  if (state.token.usedAt === null) {
+    const rotated = await sessions.rotate({
+      tokenId: state.token.id,
+      sessionId: state.session.id,
+      successor: { id: randomUUID(), hash: successor.hash },
+      at: now,
+    })
+    if (rotated) return issue(deps, state, successor, now)
+    // Lost the race to a concurrent refresh, or the session was revoked meanwhile: re-read and decide again.
+    state = await sessions.findByRefreshTokenHash(presented.hash)
+    if (!state) throw new InvalidGrantError('refresh: refresh token vanished during rotation')
+    assertCanRefresh(state, now, deps)
+  }
+
+  const usedAt = state.token.usedAt
+  if (usedAt !== null && isWithinReuseGrace(usedAt, now, settings)) return issue(deps, state, successor, now)
+
+  await sessions.revoke({ sessionId: state.session.id, reason: 'refresh_token_reuse', ...revocationTiming(deps) })
+  throw new InvalidGrantError(`refresh: reuse of a used refresh token, session ${state.session.id} revoked`)
+}
+
+function assertCanRefresh(state: RefreshTokenState, now: Date, { settings }: CoreDependencies): void {
+  const reason = whySessionCannotRefresh(state, now, settings)
+  if (reason) throw new InvalidGrantError(`refresh: ${reason} (session ${state.session.id})`)
+}
+
+function issue(deps: CoreDependencies, state: RefreshTokenState, successor: RefreshTokenSecret, now: Date): Promise<TokenPair> {
+  return issueTokenPair(deps.accessTokens, {
+    session: state.session,
+    refreshToken: successor,
+    refreshExpiresIn: refreshExpiresIn(state.session, now, now, deps.settings),
+  })
+}

@@ -1,0 +1,37 @@
+import type { AccessTokens } from '../tokens/access-tokens.js'
+import type { RefreshTokenSecret } from './refresh-token-secrets.js'
+
+export interface TokenPair {
+  accessToken: string
+  /** Seconds. */
+  expiresIn: number
+  refreshToken: string
+  /** Seconds until the refresh token stops working if unused. */
+  refreshExpiresIn: number
+  sessionId: string
+}
+
+export async function issueTokenPair(
+  accessTokens: AccessTokens,
+  input: {
+    session: { id: string; userId: string; version: number; clientId: string; scope: string }
+    refreshToken: RefreshTokenSecret
+    refreshExpiresIn: number
+  },
+): Promise<TokenPair> {
+  const { session } = input
+  const access = await accessTokens.issue({
+    userId: session.userId,
+    sessionId: session.id,
+    version: session.version,
+    clientId: session.clientId,
+    scope: session.scope,
+  })
+  return {
+    accessToken: access.token,
+    expiresIn: access.expiresIn,
+    refreshToken: input.refreshToken.token,
+    refreshExpiresIn: input.refreshExpiresIn,
+    sessionId: session.id,
+  }
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto'
+import { revocationTiming, type CoreDependencies } from '../dependencies.js'
+import { NotFoundError, RegistrationClosedError } from '../errors.js'
+import type { Role, User } from '../ports.js'
+import { normaliseEmail } from './email.js'
+import { assertAcceptablePassword } from './password-policy.js'
+
+export interface NewAccount {
+  email: string
+  password: string
+  role?: Role
+}
+
+/** Self-service sign-up; refused when registration is closed by configuration. */
+export async function register(deps: CoreDependencies, input: NewAccount): Promise<User> {
+  if (!deps.settings.registrationOpen) throw new RegistrationClosedError()
+  return createUser(deps, { email: input.email, password: input.password, role: 'user' })
+}
+
+/** Creates an account of any role, for operators and admins. */
+export async function createUser(deps: CoreDependencies, input: NewAccount): Promise<User> {
+  assertAcceptablePassword(input.password)
+  const now = deps.clock.now()
+  const user: User = {
+    id: randomUUID(),
+    email: normaliseEmail(input.email),
+    passwordHash: await deps.hasher.hash(input.password),
+    role: input.role ?? 'user',
+    refreshTokenVersion: 0,
+    lockedAt: null,
+    lockReason: null,
+    createdAt: now,
+    updatedAt: now,
+  }
+  await deps.users.create(user)
+  return user
+}
+
+/** Locks an account: no login, no refresh, and every session it had is revoked, atomically. */
+export async function lockUser(deps: CoreDependencies, input: { userId: string; reason: string }): Promise<User> {
+  const user = await deps.users.lock({ ...input, ...revocationTiming(deps) })
+  if (!user) throw new NotFoundError(`no user with id ${input.userId}`)
+  return user
+}
+
+/** Unlocks an account. Its old sessions stay dead: the user logs in again. */
+export async function unlockUser(deps: CoreDependencies, input: { userId: string }): Promise<User> {
+  const user = await deps.users.unlock({ ...input, ...revocationTiming(deps) })
+  if (!user) throw new NotFoundError(`no user with id ${input.userId}`)
+  return user
+}
+
+/** Resolves an email to a user, for operators who know accounts by email. */
+export async function findUserByEmail(deps: CoreDependencies, email: string): Promise<User> {
+  const user = await deps.users.findByEmail(normaliseEmail(email))
+  if (!user) throw new NotFoundError('no user with that email')
+  return user
+}

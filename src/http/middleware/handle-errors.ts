@@ -1,0 +1,30 @@
+import type { Middleware } from 'koa'
+import type { Logger } from '../../logger.js'
+import { sendError, toErrorResponse } from '../errors.js'
+
+/**
+ * Outermost middleware: logs each request once (method, path, status, duration; never bodies,
+ * query strings or headers, which can hold credentials) and turns every error into the documented
+ * JSON shape.
+ */
+export function handleErrors(logger: Logger, options: { bodyLimit: number }): Middleware {
+  return async (ctx, next) => {
+    const started = performance.now()
+    const requestId = crypto.randomUUID()
+    ctx.set('X-Request-Id', requestId)
+    let logFields: Record<string, unknown> = {}
+    try {
+      await next()
+      if (ctx.status === 404 && ctx.body == null) ctx.throw(404)
+    } catch (error) {
+      const response = toErrorResponse(error, options)
+      sendError(ctx, response)
+      logFields = response.unexpected
+        ? { err: error }
+        : { error: response.error, ...(response.logDetail ? { detail: response.logDetail } : {}) }
+    }
+    const line = { requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started), ...logFields }
+    if (ctx.status >= 500) logger.error(line, 'request failed')
+    else logger.info(line, 'request')
+  }
+}

@@ -1,0 +1,21 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import type { Core } from '../../domain/core.js'
+import { parseInput } from '../errors.js'
+import { jsonBody } from '../middleware/json-body.js'
+import { Email, Password } from './inputs.js'
+
+const RegisterInput = z.strictObject({ email: Email, password: Password })
+
+export function accountRoutes(core: Core, options: { bodyLimit: number }): Router {
+  const router = new Router()
+
+  router.post('/register', jsonBody(options.bodyLimit), async (ctx) => {
+    const input = parseInput(RegisterInput, ctx.request.body)
+    const user = await core.register(input)
+    ctx.status = 201
+    ctx.body = { id: user.id, email: user.email }
+  })
+
+  return router
+}

@@ -1,0 +1,40 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import type { Core } from '../../domain/core.js'
+import type { User } from '../../domain/ports.js'
+import { parseInput } from '../errors.js'
+import { requireAccessToken, requireAdmin, type AuthenticatedState } from '../middleware/authenticate.js'
+import { jsonBody } from '../middleware/json-body.js'
+
+const UserId = z.uuid({ error: 'user id must be a UUID' })
+const LockInput = z.strictObject({
+  reason: z.string({ error: 'is required' }).trim().min(1, { error: 'is required' }).max(500, { error: 'must be at most 500 characters' }),
+})
+
+export function adminRoutes(core: Core, options: { bodyLimit: number }): Router<AuthenticatedState> {
+  const router = new Router<AuthenticatedState>({ prefix: '/admin' })
+  router.use(requireAccessToken(core), requireAdmin())
+
+  router.post('/users/:id/lock', jsonBody(options.bodyLimit), async (ctx) => {
+    const userId = parseInput(UserId, ctx.params.id)
+    const { reason } = parseInput(LockInput, ctx.request.body)
+    ctx.body = adminView(await core.lockUser({ userId, reason }))
+  })
+
+  router.post('/users/:id/unlock', async (ctx) => {
+    const userId = parseInput(UserId, ctx.params.id)
+    ctx.body = adminView(await core.unlockUser({ userId }))
+  })
+
+  return router
+}
+
+function adminView(user: User) {
+  return {
+    id: user.id,
+    email: user.email,
+    role: user.role,
+    locked_at: user.lockedAt?.toISOString() ?? null,
+    lock_reason: user.lockReason,
+  }
+}

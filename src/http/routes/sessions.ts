@@ -1,0 +1,56 @@
+import Router from '@koa/router'
+import type { Context } from 'koa'
+import { z } from 'zod'
+import type { Core } from '../../domain/core.js'
+import type { TokenPair } from '../../domain/sessions/token-pair.js'
+import { parseInput } from '../errors.js'
+import { requireAccessToken, type AuthenticatedState } from '../middleware/authenticate.js'
+import { jsonBody } from '../middleware/json-body.js'
+import { Email, Password, RefreshToken } from './inputs.js'
+
+const LoginInput = z.strictObject({ email: Email, password: Password })
+const RefreshInput = z.strictObject({ refresh_token: RefreshToken })
+
+export function sessionRoutes(core: Core, options: { bodyLimit: number }): Router {
+  const router = new Router()
+  const body = jsonBody(options.bodyLimit)
+
+  router.post('/login', body, async (ctx) => {
+    const input = parseInput(LoginInput, ctx.request.body)
+    sendTokens(ctx, await core.login({ ...input, userAgent: userAgentOf(ctx), ip: ctx.ip || null }))
+  })
+
+  router.post('/refresh', body, async (ctx) => {
+    const input = parseInput(RefreshInput, ctx.request.body)
+    sendTokens(ctx, await core.refresh(input.refresh_token))
+  })
+
+  router.post('/logout', body, async (ctx) => {
+    const input = parseInput(RefreshInput, ctx.request.body)
+    await core.logout(input.refresh_token)
+    ctx.status = 204
+  })
+
+  router.post('/logout-all', requireAccessToken(core), async (ctx: Context & { state: AuthenticatedState }) => {
+    await core.logoutEverywhere(ctx.state.principal.user.id)
+    ctx.status = 204
+  })
+
+  return router
+}
+
+/** The token response of RFC 6749 section 5.1, never cached (section 5.1 requires no-store). */
+export function sendTokens(ctx: Context, pair: TokenPair): void {
+  ctx.set('Cache-Control', 'no-store')
+  ctx.body = {
+    access_token: pair.accessToken,
+    token_type: 'Bearer',
+    expires_in: pair.expiresIn,
+    refresh_token: pair.refreshToken,
+    refresh_expires_in: pair.refreshExpiresIn,
+  }
+}
+
+function userAgentOf(ctx: Context): string | null {
+  return ctx.get('User-Agent').slice(0, 512) || null
+}

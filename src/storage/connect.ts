@@ -1,0 +1,100 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaPg } from '@prisma/adapter-pg'
+import type { SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import { PrismaClient } from './generated/postgresql/client.js'
+import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client.js'
+
+export type Provider = 'postgresql' | 'sqlite'
+
+export interface Database {
+  provider: Provider
+  /** Typed as the PostgreSQL client; the SQLite client has the identical model API. */
+  prisma: PrismaClient
+  /** Migration-aware (it can also open a shadow database), which migrate() relies on. */
+  adapterFactory: SqlDriverAdapterFactory
+  close(): Promise<void>
+}
+
+/** Opens a database from a `file:` (SQLite) or `postgres(ql)://` URL. Connects lazily. */
+export function connect(databaseUrl: string): Database {
+  if (databaseUrl.startsWith('file:')) return connectSqlite(databaseUrl)
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return connectPostgres(databaseUrl)
+  throw new Error(
+    `Unsupported database URL "${redact(databaseUrl)}": expected file:<path> (SQLite) or postgresql://… (PostgreSQL)`,
+  )
+}
+
+function connectSqlite(databaseUrl: string): Database {
+  const path = sqlitePath(databaseUrl)
+  mkdirSync(dirname(path), { recursive: true })
+  // timeout is better-sqlite3's busy timeout: wait for a concurrent writer instead of failing.
+  const adapterFactory = withSqlitePragmas(new PrismaBetterSqlite3({ url: path, timeout: 5000 }))
+  const prisma = new SqlitePrismaClient({ adapter: adapterFactory }) as unknown as PrismaClient
+  return { provider: 'sqlite', prisma, adapterFactory, close: () => prisma.$disconnect() }
+}
+
+/** `file:./x.db` is relative to the working directory; `file:///abs` is a file URL. */
+export function sqlitePath(databaseUrl: string): string {
+  const withoutQuery = databaseUrl.replace(/\?.*$/, '')
+  if (withoutQuery.startsWith('file://')) return fileURLToPath(withoutQuery)
+  const path = withoutQuery.slice('file:'.length)
+  if (!path) throw new Error('SQLite database URL has no path: expected file:<path>')
+  return resolve(process.cwd(), path)
+}
+
+/**
+ * The adapter opens better-sqlite3 itself and has no pragma option, so set them on every
+ * connection it hands out. WAL lets readers proceed during a write; synchronous=NORMAL is
+ * durable enough under WAL (a power loss can lose the last commits, never corrupt).
+ */
+function withSqlitePragmas(factory: PrismaBetterSqlite3): SqlMigrationAwareDriverAdapterFactory {
+  const pragmas = 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;'
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    async connect() {
+      const adapter = await factory.connect()
+      await adapter.executeScript(pragmas)
+      return adapter
+    },
+    connectToShadowDb: () => factory.connectToShadowDb(),
+  }
+}
+
+function connectPostgres(databaseUrl: string): Database {
+  const { connectionString, schema, max } = pgSettings(databaseUrl)
+  const adapterFactory = new PrismaPg({ connectionString, ...(max ? { max } : {}) }, schema ? { schema } : undefined)
+  const prisma = new PrismaClient({ adapter: adapterFactory })
+  return { provider: 'postgresql', prisma, adapterFactory, close: () => prisma.$disconnect() }
+}
+
+/**
+ * Splits Prisma-style URL parameters from those node-postgres understands. `schema` becomes both
+ * the adapter's schema (Prisma qualifies its queries with it) and the session search_path (so raw
+ * SQL and migrations land in it too); `connection_limit` becomes the pool size. Every other
+ * parameter (sslmode, application_name, options, …) is left for pg.
+ */
+export function pgSettings(databaseUrl: string): { connectionString: string; schema?: string; max?: number } {
+  const url = new URL(databaseUrl)
+  const schema = url.searchParams.get('schema') ?? undefined
+  const limit = url.searchParams.get('connection_limit')
+  url.searchParams.delete('schema')
+  url.searchParams.delete('connection_limit')
+  if (schema !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name "${schema}"`)
+    const options = url.searchParams.get('options')
+    url.searchParams.set('options', [options, `-c search_path="${schema}"`].filter(Boolean).join(' '))
+  }
+  const max = limit === null ? undefined : Number(limit)
+  if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
+    throw new Error(`Invalid connection_limit "${limit}": expected a positive integer`)
+  }
+  return { connectionString: url.toString(), ...(schema ? { schema } : {}), ...(max ? { max } : {}) }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@')
+}
