@@ -34,7 +34,7 @@ const STATUS_BY_CODE: Record<LatchErrorCode, number> = {
 }
 
 const HTTP_ERRORS: Record<number, { error: ErrorCode; description: (limit: number) => string }> = {
-  400: { error: 'invalid_request', description: () => 'The request body is not valid JSON.' },
+  400: { error: 'invalid_request', description: () => 'The request body must be a valid JSON object.' },
   404: { error: 'not_found', description: () => 'No such endpoint.' },
   405: { error: 'method_not_allowed', description: () => 'This endpoint does not support that method.' },
   413: { error: 'invalid_request', description: (limit) => `The request body exceeds ${limit} bytes.` },

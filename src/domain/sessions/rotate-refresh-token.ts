@@ -43,7 +43,10 @@ export async function rotateRefreshToken(deps: CoreDependencies, presentedToken:
   }
 
   const usedAt = state.token.usedAt
-  if (usedAt !== null && isWithinReuseGrace(usedAt, now, settings)) return issue(deps, state, successor, now)
+  // Still unused after a lost compare-and-set: nothing was consumed, so this is no replay. Refuse
+  // this one request and revoke nothing; the client may retry.
+  if (usedAt === null) throw new InvalidGrantError('refresh: rotation did not commit and the token is still unused')
+  if (isWithinReuseGrace(usedAt, now, settings)) return issue(deps, state, successor, now)
 
   await sessions.revoke({ sessionId: state.session.id, reason: 'refresh_token_reuse', ...revocationTiming(deps) })
   throw new InvalidGrantError(`refresh: reuse of a used refresh token, session ${state.session.id} revoked`)
