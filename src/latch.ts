@@ -48,6 +48,7 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
     const core = createCore({
       users: stores.users,
       sessions: stores.sessions,
+      audit: stores.audit,
       hasher: options.hasher ?? new PasswordHasher(),
       secrets: new RefreshTokenSecrets(refreshTokenKey),
       accessTokens: new AccessTokens({

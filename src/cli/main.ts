@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { loadConfig, type Config } from '../config.js'
+import { OPERATOR_CONTEXT } from '../domain/core.js'
 import { LatchError } from '../domain/errors.js'
 import { SIGNING_ALGORITHMS } from '../domain/tokens/key-ring.js'
 import { generateKeyVariables } from '../keys/load-keys.js'
@@ -45,7 +46,7 @@ program
   .option('--admin', 'give the account the admin role', false)
   .action(async (options: { email: string; password: string; admin: boolean }) =>
     withLatch(async ({ core }) => {
-      const user = await core.createUser({ email: options.email, password: options.password, role: options.admin ? 'admin' : 'user' })
+      const user = await core.createUser({ email: options.email, password: options.password, role: options.admin ? 'admin' : 'user' }, OPERATOR_CONTEXT)
       console.log(`created ${user.role} ${user.email} (${user.id})`)
     }),
   )
@@ -58,7 +59,7 @@ program
   .action(async (options: { email: string; reason: string }) =>
     withLatch(async ({ core }) => {
       const user = await core.findUserByEmail(options.email)
-      await core.lockUser({ userId: user.id, reason: options.reason })
+      await core.lockUser({ userId: user.id, reason: options.reason }, OPERATOR_CONTEXT)
       console.log(`locked ${user.email} (${user.id})`)
     }),
   )
@@ -70,7 +71,7 @@ program
   .action(async (options: { email: string }) =>
     withLatch(async ({ core }) => {
       const user = await core.findUserByEmail(options.email)
-      await core.unlockUser({ userId: user.id })
+      await core.unlockUser({ userId: user.id }, OPERATOR_CONTEXT)
       console.log(`unlocked ${user.email} (${user.id})`)
     }),
   )

@@ -1,5 +1,5 @@
 import { addSeconds, type Clock } from './clock.js'
-import type { RevocationTiming, SessionStore, UserStore } from './ports.js'
+import type { AuditStore, RevocationTiming, SessionStore, UserStore } from './ports.js'
 import type { RefreshTokenSecrets } from './sessions/refresh-token-secrets.js'
 import type { SessionPolicy } from './sessions/session-policy.js'
 import type { AccessTokens } from './tokens/access-tokens.js'
@@ -16,6 +16,7 @@ export interface CoreSettings extends SessionPolicy {
 export interface CoreDependencies {
   users: UserStore
   sessions: SessionStore
+  audit: AuditStore
   hasher: PasswordHasher
   secrets: RefreshTokenSecrets
   accessTokens: AccessTokens

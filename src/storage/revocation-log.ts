@@ -1,4 +1,5 @@
-import type { RevocationTiming, SessionRevokeReason } from '../domain/ports.js'
+import type { AuditRecord, RevocationTiming, SessionRevokeReason } from '../domain/ports.js'
+import { appendAudit } from './audit-log.js'
 import type { Prisma } from './generated/postgresql/client.js'
 
 export type RevocationKind = 'session' | 'user_version' | 'user_disabled' | 'user_enabled' | 'access_token'
@@ -27,7 +28,7 @@ export async function appendRevocations(tx: Transaction, entries: RevocationEntr
  */
 export async function revokeEverySession(
   tx: Transaction,
-  input: { userId: string; reason: SessionRevokeReason; lock?: { reason: string } | null } & RevocationTiming,
+  input: { userId: string; reason: SessionRevokeReason; lock?: { reason: string } | null; audit: AuditRecord } & RevocationTiming,
 ): Promise<{ version: number } | null> {
   const bumped = await tx.user.updateManyAndReturn({
     where: { id: input.userId },
@@ -47,5 +48,6 @@ export async function revokeEverySession(
   const entries: RevocationEntry[] = [{ kind: 'user_version', userId: input.userId, minVersion: version, reason: input.reason }]
   if (input.lock) entries.push({ kind: 'user_disabled', userId: input.userId, reason: input.reason })
   await appendRevocations(tx, entries, input)
+  await appendAudit(tx, input.audit, input.at)
   return { version }
 }

@@ -1,14 +1,16 @@
 import { asRole, type SessionStore } from '../domain/ports.js'
 import type { PrismaClient } from './generated/postgresql/client.js'
+import { appendAudit, auditRow } from './audit-log.js'
 import { isUniqueViolation } from './prisma-errors.js'
 import { appendRevocations, revokeEverySession } from './revocation-log.js'
 
 export function createSessionStore(prisma: PrismaClient): SessionStore {
   return {
-    async start({ session, token }) {
+    async start({ session, token, audit }) {
       await prisma.$transaction([
         prisma.session.create({ data: { ...session, lastUsedAt: session.createdAt } }),
         prisma.refreshToken.create({ data: { ...token, sessionId: session.id, createdAt: session.createdAt } }),
+        prisma.auditEvent.create({ data: auditRow(audit, session.createdAt) }),
       ])
     },
 
@@ -76,7 +78,7 @@ export function createSessionStore(prisma: PrismaClient): SessionStore {
       }
     },
 
-    async revoke({ sessionId, reason, ...timing }) {
+    async revoke({ sessionId, reason, audit, ...timing }) {
       return prisma.$transaction(async (tx) => {
         const [session] = await tx.session.updateManyAndReturn({
           where: { id: sessionId, revokedAt: null },
@@ -85,12 +87,13 @@ export function createSessionStore(prisma: PrismaClient): SessionStore {
         })
         if (!session) return false
         await appendRevocations(tx, [{ kind: 'session', userId: session.userId, sessionId, reason }], timing)
+        await appendAudit(tx, { ...audit, userId: session.userId, detail: { ...audit.detail, sessionId } }, timing.at)
         return true
       })
     },
 
-    async revokeAllForUser({ userId, reason, ...timing }) {
-      const revoked = await prisma.$transaction((tx) => revokeEverySession(tx, { userId, reason, ...timing }))
+    async revokeAllForUser({ userId, reason, audit, ...timing }) {
+      const revoked = await prisma.$transaction((tx) => revokeEverySession(tx, { userId, reason, audit, ...timing }))
       if (!revoked) throw new Error(`revokeAllForUser: no user ${userId}`)
       return revoked.version
     },

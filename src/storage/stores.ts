@@ -1,4 +1,5 @@
-import type { SessionStore, StorageHealth, UserStore } from '../domain/ports.js'
+import type { AuditStore, SessionStore, StorageHealth, UserStore } from '../domain/ports.js'
+import { createAuditStore } from './audit-log.js'
 import type { PrismaClient } from './generated/postgresql/client.js'
 import { translateUnavailable } from './prisma-errors.js'
 import { createSessionStore } from './session-store.js'
@@ -7,6 +8,7 @@ import { createUserStore } from './user-store.js'
 export interface Stores {
   users: UserStore
   sessions: SessionStore
+  audit: AuditStore
   health: StorageHealth
 }
 
@@ -15,6 +17,7 @@ export function createStores(prisma: PrismaClient): Stores {
   return {
     users: translateUnavailable(createUserStore(prisma)),
     sessions: translateUnavailable(createSessionStore(prisma)),
+    audit: translateUnavailable(createAuditStore(prisma)),
     health: translateUnavailable({
       async ping() {
         await prisma.$queryRaw`SELECT 1`

@@ -1,14 +1,15 @@
 import { EmailTakenError } from '../domain/errors.js'
 import { asRole, type User, type UserStore } from '../domain/ports.js'
 import type { PrismaClient, User as UserRow } from './generated/postgresql/client.js'
+import { appendAudit, auditRow } from './audit-log.js'
 import { isUniqueViolation } from './prisma-errors.js'
 import { appendRevocations, revokeEverySession } from './revocation-log.js'
 
 export function createUserStore(prisma: PrismaClient): UserStore {
   return {
-    async create(user) {
+    async create(user, audit) {
       try {
-        await prisma.user.create({ data: user })
+        await prisma.$transaction([prisma.user.create({ data: user }), prisma.auditEvent.create({ data: auditRow(audit, user.createdAt) })])
       } catch (error) {
         if (isUniqueViolation(error)) throw new EmailTakenError()
         throw error
@@ -29,15 +30,15 @@ export function createUserStore(prisma: PrismaClient): UserStore {
       await prisma.user.updateMany({ where: { id: userId }, data: { passwordHash, updatedAt: at } })
     },
 
-    async lock({ userId, reason, ...timing }) {
+    async lock({ userId, reason, audit, ...timing }) {
       return prisma.$transaction(async (tx) => {
-        const revoked = await revokeEverySession(tx, { userId, reason: 'account_locked', lock: { reason }, ...timing })
+        const revoked = await revokeEverySession(tx, { userId, reason: 'account_locked', lock: { reason }, audit, ...timing })
         if (!revoked) return null
         return toUser(await tx.user.findUniqueOrThrow({ where: { id: userId } }))
       })
     },
 
-    async unlock({ userId, ...timing }) {
+    async unlock({ userId, audit, ...timing }) {
       return prisma.$transaction(async (tx) => {
         const [row] = await tx.user.updateManyAndReturn({
           where: { id: userId },
@@ -45,6 +46,7 @@ export function createUserStore(prisma: PrismaClient): UserStore {
         })
         if (!row) return null
         await appendRevocations(tx, [{ kind: 'user_enabled', userId, reason: 'account_unlocked' }], timing)
+        await appendAudit(tx, audit, timing.at)
         return toUser(row)
       })
     },

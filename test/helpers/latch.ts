@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.js'
 import type { Clock } from '../../src/domain/clock.js'
+import { OPERATOR_CONTEXT } from '../../src/domain/core.js'
 import type { PasswordHasher } from '../../src/domain/users/password-hasher.js'
 import { generateKeyVariables } from '../../src/keys/load-keys.js'
 import { createLatch, type Latch } from '../../src/latch.js'
@@ -135,6 +136,6 @@ export async function login(latch: TestLatch, email: string, userId: string): Pr
 /** Creates an admin through the domain (as the CLI does) and logs it in over HTTP. */
 export async function adminSession(latch: TestLatch): Promise<LoggedIn> {
   const email = uniqueEmail('admin')
-  const admin = await latch.latch.core.createUser({ email, password: PASSWORD, role: 'admin' })
+  const admin = await latch.latch.core.createUser({ email, password: PASSWORD, role: 'admin' }, OPERATOR_CONTEXT)
   return login(latch, email, admin.id)
 }

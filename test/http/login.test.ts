@@ -1,5 +1,6 @@
 import test from 'ava'
 import { decodeJwt } from 'jose'
+import { OPERATOR_CONTEXT } from '../../src/domain/core.js'
 import { PasswordHasher } from '../../src/domain/users/password-hasher.js'
 import { PROVIDERS } from '../helpers/databases.js'
 import { adminSession, PASSWORD, TestLatch, uniqueEmail } from '../helpers/latch.js'
@@ -66,7 +67,7 @@ for (const provider of PROVIDERS) {
     t.teardown(() => server.close())
     const email = uniqueEmail()
     const { body: user } = await server.post('/register', { email, password: PASSWORD })
-    await server.latch.core.lockUser({ userId: user.id, reason: 'test' })
+    await server.latch.core.lockUser({ userId: user.id, reason: 'test' }, OPERATOR_CONTEXT)
 
     const wrong = await server.post('/login', { email, password: 'not the password' })
     t.is(wrong.status, 401)

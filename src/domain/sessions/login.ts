@@ -5,12 +5,11 @@ import { AccountLockedError, InvalidGrantError } from '../errors.js'
 import { normaliseEmail } from '../users/email.js'
 import { refreshExpiresIn } from './session-policy.js'
 import { issueTokenPair, type TokenPair } from './token-pair.js'
+import type { RequestContext } from '../ports.js'
 
 export interface LoginInput {
   email: string
   password: string
-  userAgent: string | null
-  ip: string | null
 }
 
 /**
@@ -18,17 +17,22 @@ export interface LoginInput {
  * password fail alike and take alike long; a locked account is only revealed to someone who
  * knows its password.
  */
-export async function login(deps: CoreDependencies, input: LoginInput): Promise<TokenPair> {
+export async function login(deps: CoreDependencies, input: LoginInput, context: RequestContext): Promise<TokenPair> {
   const { users, sessions, hasher, secrets, accessTokens, clock, settings } = deps
-  const user = await users.findByEmail(normaliseEmail(input.email))
+  const email = normaliseEmail(input.email)
+  const user = await users.findByEmail(email)
+  const failed = async (userId: string | null, reason: string) => {
+    await deps.audit.append({ type: 'login_failed', context, userId, detail: { email, reason }, at: clock.now() })
+    return `login: ${reason}${userId ? ` (user ${userId})` : ''}`
+  }
   if (!user) {
     await hasher.verifyNothing(input.password)
-    throw new InvalidGrantError('login: unknown email')
+    throw new InvalidGrantError(await failed(null, 'unknown email'))
   }
   if (!(await hasher.verify(user.passwordHash, input.password))) {
-    throw new InvalidGrantError(`login: wrong password for user ${user.id}`)
+    throw new InvalidGrantError(await failed(user.id, 'wrong password'))
   }
-  if (user.lockedAt) throw new AccountLockedError(`login: user ${user.id} is locked`)
+  if (user.lockedAt) throw new AccountLockedError(await failed(user.id, 'account locked'))
 
   const now = clock.now()
   if (hasher.needsRehash(user.passwordHash)) {
@@ -43,11 +47,15 @@ export async function login(deps: CoreDependencies, input: LoginInput): Promise<
     scope: settings.scope,
     createdAt: now,
     expiresAt: addSeconds(now, settings.absoluteLifetimeSeconds),
-    userAgent: input.userAgent,
-    ip: input.ip,
+    userAgent: context.userAgent,
+    ip: context.ip,
   }
   const refreshToken = secrets.mint()
-  await sessions.start({ session, token: { id: randomUUID(), hash: refreshToken.hash } })
+  await sessions.start({
+    session,
+    token: { id: randomUUID(), hash: refreshToken.hash },
+    audit: { type: 'login_succeeded', context: { ...context, actorId: user.id }, userId: user.id, detail: { sessionId: session.id } },
+  })
   return issueTokenPair(accessTokens, {
     session,
     refreshToken,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { revocationTiming, type CoreDependencies } from '../dependencies.js'
 import { InvalidGrantError } from '../errors.js'
-import type { RefreshTokenState } from '../ports.js'
+import type { RefreshTokenState, RequestContext } from '../ports.js'
 import type { RefreshTokenSecret } from './refresh-token-secrets.js'
 import { isWithinReuseGrace, refreshExpiresIn, whySessionCannotRefresh } from './session-policy.js'
 import { issueTokenPair, type TokenPair } from './token-pair.js'
@@ -16,7 +16,7 @@ import { issueTokenPair, type TokenPair } from './token-pair.js'
  * presented after the window is a replay (RFC 9700 section 4.14.2): the whole session is revoked,
  * and that revocation commits even though the request fails.
  */
-export async function rotateRefreshToken(deps: CoreDependencies, presentedToken: string): Promise<TokenPair> {
+export async function rotateRefreshToken(deps: CoreDependencies, presentedToken: string, context: RequestContext): Promise<TokenPair> {
   const { sessions, secrets, clock, settings } = deps
   const presented = secrets.parse(presentedToken)
   if (!presented) throw new InvalidGrantError('refresh: malformed refresh token')
@@ -48,7 +48,12 @@ export async function rotateRefreshToken(deps: CoreDependencies, presentedToken:
   if (usedAt === null) throw new InvalidGrantError('refresh: rotation did not commit and the token is still unused')
   if (isWithinReuseGrace(usedAt, now, settings)) return issue(deps, state, successor, now)
 
-  await sessions.revoke({ sessionId: state.session.id, reason: 'refresh_token_reuse', ...revocationTiming(deps) })
+  await sessions.revoke({
+    sessionId: state.session.id,
+    reason: 'refresh_token_reuse',
+    audit: { type: 'refresh_reuse_detected', context, userId: state.session.userId, detail: { usedAt: usedAt.toISOString() } },
+    ...revocationTiming(deps),
+  })
   throw new InvalidGrantError(`refresh: reuse of a used refresh token, session ${state.session.id} revoked`)
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { revocationTiming, type CoreDependencies } from '../dependencies.js'
 import { NotFoundError, RegistrationClosedError } from '../errors.js'
-import type { Role, User } from '../ports.js'
+import type { RequestContext, Role, User } from '../ports.js'
 import { normaliseEmail } from './email.js'
 import { assertAcceptablePassword } from './password-policy.js'
 
@@ -12,13 +12,13 @@ export interface NewAccount {
 }
 
 /** Self-service sign-up; refused when registration is closed by configuration. */
-export async function register(deps: CoreDependencies, input: NewAccount): Promise<User> {
+export async function register(deps: CoreDependencies, input: NewAccount, context: RequestContext): Promise<User> {
   if (!deps.settings.registrationOpen) throw new RegistrationClosedError()
-  return createUser(deps, { email: input.email, password: input.password, role: 'user' })
+  return createUser(deps, { email: input.email, password: input.password, role: 'user' }, context)
 }
 
 /** Creates an account of any role, for operators and admins. */
-export async function createUser(deps: CoreDependencies, input: NewAccount): Promise<User> {
+export async function createUser(deps: CoreDependencies, input: NewAccount, context: RequestContext): Promise<User> {
   assertAcceptablePassword(input.password)
   const now = deps.clock.now()
   const user: User = {
@@ -32,20 +32,22 @@ export async function createUser(deps: CoreDependencies, input: NewAccount): Pro
     createdAt: now,
     updatedAt: now,
   }
-  await deps.users.create(user)
+  await deps.users.create(user, { type: 'user_created', context, userId: user.id, detail: { role: user.role } })
   return user
 }
 
 /** Locks an account: no login, no refresh, and every session it had is revoked, atomically. */
-export async function lockUser(deps: CoreDependencies, input: { userId: string; reason: string }): Promise<User> {
-  const user = await deps.users.lock({ ...input, ...revocationTiming(deps) })
+export async function lockUser(deps: CoreDependencies, input: { userId: string; reason: string }, context: RequestContext): Promise<User> {
+  const audit = { type: 'user_locked', context, userId: input.userId, detail: { reason: input.reason } } as const
+  const user = await deps.users.lock({ ...input, audit, ...revocationTiming(deps) })
   if (!user) throw new NotFoundError(`no user with id ${input.userId}`)
   return user
 }
 
 /** Unlocks an account. Its old sessions stay dead: the user logs in again. */
-export async function unlockUser(deps: CoreDependencies, input: { userId: string }): Promise<User> {
-  const user = await deps.users.unlock({ ...input, ...revocationTiming(deps) })
+export async function unlockUser(deps: CoreDependencies, input: { userId: string }, context: RequestContext): Promise<User> {
+  const audit = { type: 'user_unlocked', context, userId: input.userId } as const
+  const user = await deps.users.unlock({ ...input, audit, ...revocationTiming(deps) })
   if (!user) throw new NotFoundError(`no user with id ${input.userId}`)
   return user
 }

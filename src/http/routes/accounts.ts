@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Core } from '../../domain/core.js'
 import { parseInput } from '../errors.js'
 import { jsonBody } from '../middleware/json-body.js'
+import { requestContext } from '../request-context.js'
 import { Email, Password } from './inputs.js'
 
 const RegisterInput = z.strictObject({ email: Email, password: Password })
@@ -12,7 +13,7 @@ export function accountRoutes(core: Core, options: { bodyLimit: number }): Route
 
   router.post('/register', jsonBody(options.bodyLimit), async (ctx) => {
     const input = parseInput(RegisterInput, ctx.request.body)
-    const user = await core.register(input)
+    const user = await core.register(input, requestContext(ctx))
     ctx.status = 201
     ctx.body = { id: user.id, email: user.email }
   })

@@ -5,6 +5,7 @@ import type { User } from '../../domain/ports.js'
 import { parseInput } from '../errors.js'
 import { requireAccessToken, requireAdmin, type AuthenticatedState } from '../middleware/authenticate.js'
 import { jsonBody } from '../middleware/json-body.js'
+import { requestContext } from '../request-context.js'
 
 const UserId = z.uuid({ error: 'user id must be a UUID' })
 const LockInput = z.strictObject({
@@ -18,12 +19,12 @@ export function adminRoutes(core: Core, options: { bodyLimit: number }): Router<
   router.post('/users/:id/lock', jsonBody(options.bodyLimit), async (ctx) => {
     const userId = parseInput(UserId, ctx.params.id)
     const { reason } = parseInput(LockInput, ctx.request.body)
-    ctx.body = adminView(await core.lockUser({ userId, reason }))
+    ctx.body = adminView(await core.lockUser({ userId, reason }, requestContext(ctx)))
   })
 
   router.post('/users/:id/unlock', async (ctx) => {
     const userId = parseInput(UserId, ctx.params.id)
-    ctx.body = adminView(await core.unlockUser({ userId }))
+    ctx.body = adminView(await core.unlockUser({ userId }, requestContext(ctx)))
   })
 
   return router

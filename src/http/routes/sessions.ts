@@ -6,6 +6,7 @@ import type { TokenPair } from '../../domain/sessions/token-pair.js'
 import { parseInput } from '../errors.js'
 import { requireAccessToken, type AuthenticatedState } from '../middleware/authenticate.js'
 import { jsonBody } from '../middleware/json-body.js'
+import { requestContext } from '../request-context.js'
 import { Email, Password, RefreshToken } from './inputs.js'
 
 const LoginInput = z.strictObject({ email: Email, password: Password })
@@ -17,22 +18,22 @@ export function sessionRoutes(core: Core, options: { bodyLimit: number }): Route
 
   router.post('/login', body, async (ctx) => {
     const input = parseInput(LoginInput, ctx.request.body)
-    sendTokens(ctx, await core.login({ ...input, userAgent: userAgentOf(ctx), ip: ctx.ip || null }))
+    sendTokens(ctx, await core.login(input, requestContext(ctx)))
   })
 
   router.post('/refresh', body, async (ctx) => {
     const input = parseInput(RefreshInput, ctx.request.body)
-    sendTokens(ctx, await core.refresh(input.refresh_token))
+    sendTokens(ctx, await core.refresh(input.refresh_token, requestContext(ctx)))
   })
 
   router.post('/logout', body, async (ctx) => {
     const input = parseInput(RefreshInput, ctx.request.body)
-    await core.logout(input.refresh_token)
+    await core.logout(input.refresh_token, requestContext(ctx))
     ctx.status = 204
   })
 
   router.post('/logout-all', requireAccessToken(core), async (ctx: Context & { state: AuthenticatedState }) => {
-    await core.logoutEverywhere(ctx.state.principal.user.id)
+    await core.logoutEverywhere(ctx.state.principal.user.id, requestContext(ctx))
     ctx.status = 204
   })
 
@@ -49,8 +50,4 @@ export function sendTokens(ctx: Context, pair: TokenPair): void {
     refresh_token: pair.refreshToken,
     refresh_expires_in: pair.refreshExpiresIn,
   }
-}
-
-function userAgentOf(ctx: Context): string | null {
-  return ctx.get('User-Agent').slice(0, 512) || null
 }

@@ -1,0 +1,50 @@
+-- CreateTable
+CREATE TABLE "clients" (
+    "id" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "type" TEXT NOT NULL,
+    "secret_hash" TEXT,
+    "allowed_origins" TEXT NOT NULL DEFAULT '[]',
+    "scopes" TEXT NOT NULL DEFAULT '',
+    "audience" TEXT NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL,
+    "disabled_at" TIMESTAMP(3),
+
+    CONSTRAINT "clients_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "audit_events" (
+    "id" SERIAL NOT NULL,
+    "type" TEXT NOT NULL,
+    "actor_id" TEXT,
+    "user_id" TEXT,
+    "ip" TEXT,
+    "user_agent" TEXT,
+    "detail" TEXT,
+    "created_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "audit_events_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "signing_keys" (
+    "kid" TEXT NOT NULL,
+    "alg" TEXT NOT NULL,
+    "public_jwk" TEXT NOT NULL,
+    "private_jwk" TEXT NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL,
+    "activates_at" TIMESTAMP(3) NOT NULL,
+    "retires_at" TIMESTAMP(3),
+
+    CONSTRAINT "signing_keys_pkey" PRIMARY KEY ("kid")
+);
+
+-- CreateIndex
+CREATE INDEX "audit_events_user_id_created_at_idx" ON "audit_events"("user_id", "created_at");
+
+-- CreateIndex
+CREATE INDEX "audit_events_type_created_at_idx" ON "audit_events"("type", "created_at");
+
+-- CreateIndex
+CREATE INDEX "revocations_jti_idx" ON "revocations"("jti");
