@@ -63,12 +63,13 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
         registrationOpen: config.registrationOpen,
         clientId: config.clientId,
         scope: config.scope,
+        audience: config.audience,
         absoluteLifetimeSeconds: config.sessionAbsoluteTtl,
         idleLifetimeSeconds: config.sessionIdleTtl,
         reuseGraceSeconds: config.refreshReuseGrace,
       },
     })
-    const app = createApp({ core, keyRing, health: stores.health, logger, bodyLimit: config.bodyLimit, trustProxy: config.trustProxy })
+    const app = createApp({ core, keyRing, health: stores.health, logger, bodyLimit: config.bodyLimit, issuer: config.issuer, trustProxy: config.trustProxy })
     return { app, core, keyRing, database, logger, close: () => database.close() }
   } catch (error) {
     await database.close()

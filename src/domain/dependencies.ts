@@ -7,9 +7,10 @@ import type { PasswordHasher } from './users/password-hasher.js'
 
 export interface CoreSettings extends SessionPolicy {
   registrationOpen: boolean
-  /** client_id and scope of first-party sessions started by /login. */
+  /** client_id, scope and audience of first-party sessions started by /login. */
   clientId: string
   scope: string
+  audience: string
 }
 
 /** What every use case may depend on; built once by the composition root. */

@@ -32,6 +32,7 @@ export interface NewSession {
   version: number
   clientId: string
   scope: string
+  audience: string
   createdAt: Date
   expiresAt: Date
   userAgent: string | null
@@ -53,6 +54,7 @@ export interface RefreshTokenState {
     version: number
     clientId: string
     scope: string
+    audience: string
     lastUsedAt: Date
     expiresAt: Date
     revokedAt: Date | null

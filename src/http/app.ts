@@ -3,13 +3,26 @@ import type { Core } from '../domain/core.js'
 import type { StorageHealth } from '../domain/ports.js'
 import type { KeyRing } from '../domain/tokens/key-ring.js'
 import type { Logger } from '../logger.js'
+import { LATCH_VERSION } from '../version.js'
 import { handleErrors } from './middleware/handle-errors.js'
-import { accountRoutes } from './routes/accounts.js'
-import { adminRoutes } from './routes/admin.js'
-import { healthRoutes } from './routes/health.js'
-import { jwksRoutes } from './routes/jwks.js'
-import { meRoutes } from './routes/me.js'
-import { sessionRoutes } from './routes/sessions.js'
+import type { OperationSpecs } from './openapi.js'
+import { accountOperations, accountRoutes } from './routes/accounts.js'
+import { adminOperations, adminRoutes } from './routes/admin.js'
+import { healthOperations, healthRoutes } from './routes/health.js'
+import { jwksOperations, jwksRoutes } from './routes/jwks.js'
+import { meOperations, meRoutes } from './routes/me.js'
+import { openApiRoutes } from './routes/openapi.js'
+import { sessionOperations, sessionRoutes } from './routes/sessions.js'
+
+/** Every documented operation; the OpenAPI test holds this equal to the routes actually served. */
+export const OPERATIONS: OperationSpecs = {
+  ...healthOperations,
+  ...jwksOperations,
+  ...accountOperations,
+  ...sessionOperations,
+  ...meOperations,
+  ...adminOperations,
+}
 
 export interface AppDependencies {
   core: Core
@@ -17,6 +30,7 @@ export interface AppDependencies {
   health: StorageHealth
   logger: Logger
   bodyLimit: number
+  issuer: string
   /** Believe X-Forwarded-For for the client IP (only behind a trusted proxy). */
   trustProxy: boolean
 }
@@ -41,6 +55,7 @@ export function createApp(deps: AppDependencies): Koa {
     sessionRoutes(deps.core, options),
     meRoutes(deps.core),
     adminRoutes(deps.core, options),
+    openApiRoutes(OPERATIONS, { issuer: deps.issuer, version: LATCH_VERSION }),
   ]
   for (const router of routers) {
     app.use(router.routes())

@@ -27,6 +27,7 @@ export function createSessionStore(prisma: PrismaClient): SessionStore {
               version: true,
               clientId: true,
               scope: true,
+              audience: true,
               lastUsedAt: true,
               expiresAt: true,
               revokedAt: true,

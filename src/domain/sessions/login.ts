@@ -45,6 +45,7 @@ export async function login(deps: CoreDependencies, input: LoginInput, context: 
     version: user.refreshTokenVersion,
     clientId: settings.clientId,
     scope: settings.scope,
+    audience: settings.audience,
     createdAt: now,
     expiresAt: addSeconds(now, settings.absoluteLifetimeSeconds),
     userAgent: context.userAgent,

@@ -14,7 +14,7 @@ export interface TokenPair {
 export async function issueTokenPair(
   accessTokens: AccessTokens,
   input: {
-    session: { id: string; userId: string; version: number; clientId: string; scope: string }
+    session: { id: string; userId: string; version: number; clientId: string; scope: string; audience: string }
     refreshToken: RefreshTokenSecret
     refreshExpiresIn: number
   },
@@ -26,6 +26,7 @@ export async function issueTokenPair(
     version: session.version,
     clientId: session.clientId,
     scope: session.scope,
+    audience: session.audience,
   })
   return {
     accessToken: access.token,

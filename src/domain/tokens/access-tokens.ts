@@ -24,11 +24,13 @@ export interface AccessTokenSubject {
   version: number
   clientId: string
   scope: string
+  audience: string
 }
 
 export interface AccessTokensOptions {
   keyRing: KeyRing
   issuer: string
+  /** The audience of Latch's own API: tokens for other audiences are not accepted by verify(). */
   audience: string
   lifetimeSeconds: number
   clock: Clock
@@ -50,12 +52,12 @@ export class AccessTokens {
   }
 
   async issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
-    const { keyRing, issuer, audience, lifetimeSeconds, clock } = this.options
+    const { keyRing, issuer, lifetimeSeconds, clock } = this.options
     const iat = epochSeconds(clock.now())
     const claims: AccessTokenClaims = {
       iss: issuer,
       sub: subject.userId,
-      aud: audience,
+      aud: subject.audience,
       exp: iat + lifetimeSeconds,
       iat,
       jti: randomUUID(),

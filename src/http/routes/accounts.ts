@@ -2,11 +2,26 @@ import Router from '@koa/router'
 import { z } from 'zod'
 import type { Core } from '../../domain/core.js'
 import { parseInput } from '../errors.js'
+import type { OperationSpecs } from '../openapi.js'
 import { jsonBody } from '../middleware/json-body.js'
 import { requestContext } from '../request-context.js'
 import { Email, Password } from './inputs.js'
 
 const RegisterInput = z.strictObject({ email: Email, password: Password })
+
+export const accountOperations: OperationSpecs = {
+  'POST /register': {
+    summary: 'Create an account (NIST SP 800-63B passwords: 8 to 256 characters)',
+    tag: 'accounts',
+    body: { schema: RegisterInput },
+    responses: {
+      201: { description: 'Created', schema: { type: 'object', required: ['id', 'email'], properties: { id: { type: 'string' }, email: { type: 'string' } } } },
+      400: 'invalid_request',
+      403: 'registration_closed',
+      409: 'email_taken',
+    },
+  },
+}
 
 export function accountRoutes(core: Core, options: { bodyLimit: number }): Router {
   const router = new Router()

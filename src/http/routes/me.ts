@@ -1,6 +1,22 @@
 import Router from '@koa/router'
 import type { Core } from '../../domain/core.js'
+import type { OperationSpecs } from '../openapi.js'
 import { requireAccessToken, type AuthenticatedState } from '../middleware/authenticate.js'
+
+export const meOperations: OperationSpecs = {
+  'GET /me': {
+    summary: 'The user behind an access token, checked against live state',
+    tag: 'sessions',
+    security: 'bearer',
+    responses: {
+      200: {
+        description: 'The user',
+        schema: { type: 'object', required: ['id', 'email', 'role'], properties: { id: { type: 'string' }, email: { type: 'string' }, role: { enum: ['user', 'admin'] } } },
+      },
+      401: 'invalid_token',
+    },
+  },
+}
 
 export function meRoutes(core: Core): Router<AuthenticatedState> {
   const router = new Router<AuthenticatedState>()

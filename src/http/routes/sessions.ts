@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { Core } from '../../domain/core.js'
 import type { TokenPair } from '../../domain/sessions/token-pair.js'
 import { parseInput } from '../errors.js'
+import { TokenPairBody, type OperationSpecs } from '../openapi.js'
 import { requireAccessToken, type AuthenticatedState } from '../middleware/authenticate.js'
 import { jsonBody } from '../middleware/json-body.js'
 import { requestContext } from '../request-context.js'
@@ -11,6 +12,35 @@ import { Email, Password, RefreshToken } from './inputs.js'
 
 const LoginInput = z.strictObject({ email: Email, password: Password })
 const RefreshInput = z.strictObject({ refresh_token: RefreshToken })
+
+const tokenPair = { description: 'A new token pair (Cache-Control: no-store)', schema: TokenPairBody }
+
+export const sessionOperations: OperationSpecs = {
+  'POST /login': {
+    summary: 'Check a password and start a session',
+    tag: 'sessions',
+    body: { schema: LoginInput },
+    responses: { 200: tokenPair, 400: 'invalid_request', 401: 'invalid_grant', 403: 'account_locked (only after a correct password)', 503: 'temporarily_unavailable' },
+  },
+  'POST /refresh': {
+    summary: 'Rotate a refresh token: a new pair; reuse after the grace window revokes the session',
+    tag: 'sessions',
+    body: { schema: RefreshInput },
+    responses: { 200: tokenPair, 400: 'invalid_request', 401: 'invalid_grant', 503: 'temporarily_unavailable' },
+  },
+  'POST /logout': {
+    summary: 'End the session of a refresh token (idempotent; 204 for unknown tokens too)',
+    tag: 'sessions',
+    body: { schema: RefreshInput },
+    responses: { 204: 'Logged out', 400: 'invalid_request' },
+  },
+  'POST /logout-all': {
+    summary: "End every session of the token's user and bump its refreshTokenVersion",
+    tag: 'sessions',
+    security: 'bearer',
+    responses: { 204: 'Logged out everywhere', 401: 'invalid_token' },
+  },
+}
 
 export function sessionRoutes(core: Core, options: { bodyLimit: number }): Router {
   const router = new Router()

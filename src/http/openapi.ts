@@ -1,0 +1,85 @@
+import { z } from 'zod'
+
+/**
+ * The OpenAPI 3.1 document is assembled from the operations each route module declares next to
+ * its handlers, with request bodies generated from the same zod schemas that validate them, so the
+ * document cannot drift from the validation. A test checks that every route is documented and
+ * every documented operation is routed.
+ */
+export interface OperationSpec {
+  summary: string
+  tag: string
+  /** How the caller authenticates: an access token, an admin access token, or client credentials. */
+  security?: 'bearer' | 'admin' | 'client'
+  body?: { schema: z.ZodType; contentType?: 'application/json' | 'application/x-www-form-urlencoded' }
+  /** Status -> description, and the response schema when there is a body. Error statuses get the error shape. */
+  responses: Record<number, string | { description: string; schema: Record<string, unknown> | z.ZodType }>
+}
+
+/** `'POST /login'` -> operation. Paths use Koa's `:param` syntax; the document converts them. */
+export type OperationSpecs = Record<string, OperationSpec>
+
+export const ErrorBody = {
+  type: 'object',
+  required: ['error', 'error_description'],
+  properties: {
+    error: { type: 'string', description: 'A stable, machine-readable code (RFC 6749 style).' },
+    error_description: { type: 'string', description: 'A fixed, human-readable explanation.' },
+  },
+} as const
+
+export const TokenPairBody = {
+  type: 'object',
+  required: ['access_token', 'token_type', 'expires_in', 'refresh_token', 'refresh_expires_in'],
+  properties: {
+    access_token: { type: 'string', description: 'RFC 9068 JWT access token' },
+    token_type: { const: 'Bearer' },
+    expires_in: { type: 'integer', description: 'seconds' },
+    refresh_token: { type: 'string', description: 'one-time refresh token (latch_rt_...)' },
+    refresh_expires_in: { type: 'integer', description: 'seconds until the refresh token lapses if unused' },
+  },
+} as const
+
+export function buildOpenApiDocument(specs: OperationSpecs, info: { issuer: string; version: string }) {
+  const paths: Record<string, Record<string, unknown>> = {}
+  for (const [route, spec] of Object.entries(specs)) {
+    const [method, path] = route.split(' ') as [string, string]
+    const openApiPath = path.replace(/:([A-Za-z_]+)/g, '{$1}')
+    const parameters = [...path.matchAll(/:([A-Za-z_]+)/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }))
+    paths[openApiPath] ??= {}
+    paths[openApiPath][method.toLowerCase()] = {
+      summary: spec.summary,
+      tags: [spec.tag],
+      ...(parameters.length ? { parameters } : {}),
+      ...(spec.security ? { security: [{ [spec.security === 'client' ? 'clientCredentials' : 'bearerAccessToken']: [] }] } : {}),
+      ...(spec.body ? { requestBody: { required: true, content: { [spec.body.contentType ?? 'application/json']: { schema: jsonSchema(spec.body.schema) } } } } : {}),
+      responses: Object.fromEntries(Object.entries(spec.responses).map(([status, response]) => [status, describeResponse(Number(status), response)])),
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Latch', version: info.version, description: 'Authorization server for first-party frontend apps.' },
+    servers: [{ url: info.issuer }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearerAccessToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        clientCredentials: { type: 'http', scheme: 'basic', description: 'client_id and client_secret (or client_secret_post)' },
+      },
+      schemas: { Error: ErrorBody, TokenPair: TokenPairBody },
+    },
+  }
+}
+
+function describeResponse(status: number, response: OperationSpec['responses'][number]) {
+  if (typeof response === 'string') {
+    return status >= 400 ? { description: response, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } : { description: response }
+  }
+  return { description: response.description, content: { 'application/json': { schema: jsonSchema(response.schema) } } }
+}
+
+function jsonSchema(schema: Record<string, unknown> | z.ZodType): Record<string, unknown> {
+  if (!(schema instanceof z.ZodType)) return schema
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>
+  return rest
+}

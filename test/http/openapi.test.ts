@@ -1,0 +1,44 @@
+import test from 'ava'
+import { eachDatabase } from '../helpers/each-database.js'
+import { TEST_ISSUER } from '../helpers/latch.js'
+
+/** GET /openapi.json documents exactly the routes Latch serves, with the bodies it validates. */
+
+interface Layer {
+  path: string
+  methods: string[]
+}
+
+eachDatabase((provider, server) => {
+  test(`${provider}: every served route is documented and every documented operation is served`, async (t) => {
+    const served = new Set<string>()
+    for (const middleware of server().latch.app.middleware as Array<{ router?: { stack: Layer[] } }>) {
+      for (const layer of middleware.router?.stack ?? []) {
+        for (const method of layer.methods) {
+          if (method !== 'HEAD') served.add(`${method.toLowerCase()} ${layer.path.replace(/:([A-Za-z_]+)/g, '{$1}')}`)
+        }
+      }
+    }
+    const response = await server().get('/openapi.json')
+    t.is(response.status, 200)
+    const documented = new Set<string>()
+    for (const [path, operations] of Object.entries<Record<string, unknown>>(response.body.paths)) {
+      for (const method of Object.keys(operations)) documented.add(`${method} ${path}`)
+    }
+    t.true(served.size >= 10, 'the route walk found the routers')
+    t.deepEqual([...documented].sort(), [...served].sort())
+  })
+
+  test(`${provider}: the document is OpenAPI 3.1 and its request bodies come from the validation schemas`, async (t) => {
+    const { body } = await server().get('/openapi.json')
+    t.is(body.openapi, '3.1.0')
+    t.deepEqual(body.servers, [{ url: TEST_ISSUER }])
+    const login = body.paths['/login'].post
+    const schema = login.requestBody.content['application/json'].schema
+    t.deepEqual(schema.required, ['email', 'password'])
+    t.is(schema.additionalProperties, false, 'strict objects: unknown fields are refused, and documented so')
+    t.is(schema.properties.password.maxLength, 1024)
+    t.deepEqual(Object.keys(login.responses).sort(), ['200', '400', '401', '403', '503'])
+    t.deepEqual(body.paths['/admin/users/{id}/lock'].post.parameters, [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }])
+  })
+})
