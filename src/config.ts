@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { SIGNING_ALGORITHMS } from './domain/tokens/key-ring.js'
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './domain/tokens/key-ring.js'
 
 /**
  * Every tunable, read from the environment once at boot, validated, and frozen. Each variable is
@@ -42,18 +42,27 @@ const EnvironmentSchema = z
     LATCH_SIGNING_ALG: z.enum(SIGNING_ALGORITHMS).default('EdDSA'),
     LATCH_KEYS_FILE: z.string().min(1).default('./data/keys.json'),
     LATCH_SIGNING_KEYS: z.string().optional(),
+    LATCH_KEY_ENCRYPTION_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/, { error: 'must be exactly 32 random bytes, base64url-encoded (43 characters; `npx latch generate-keys` prints one)' })
+      .optional(),
     LATCH_REFRESH_TOKEN_KEY: z
       .string()
       .regex(/^[A-Za-z0-9_-]{43,}$/, { error: 'must be at least 32 random bytes, base64url-encoded (43+ characters)' })
       .optional(),
+    LATCH_KEY_PUBLICATION_DELAY: seconds(0, DAY, 300),
+    LATCH_KEY_REFRESH_INTERVAL: seconds(1, 3600, 30),
     LATCH_TRUST_PROXY: flag.default(false),
   })
   .superRefine((env, context) => {
     if (env.LATCH_SESSION_IDLE_TTL > env.LATCH_SESSION_ABSOLUTE_TTL) {
       context.addIssue({ code: 'custom', path: ['LATCH_SESSION_IDLE_TTL'], message: 'must not exceed LATCH_SESSION_ABSOLUTE_TTL' })
     }
+    // Production never generates secrets into a file: the key-encryption key (or, in static mode,
+    // the signing keys themselves) and the refresh-token key must be configured.
     if (env.NODE_ENV === 'production') {
-      for (const name of ['LATCH_SIGNING_KEYS', 'LATCH_REFRESH_TOKEN_KEY', 'LATCH_ISSUER'] as const) {
+      const keyVariables = [...(env.LATCH_SIGNING_KEYS ? [] : ['LATCH_KEY_ENCRYPTION_KEY' as const]), 'LATCH_REFRESH_TOKEN_KEY' as const]
+      for (const name of keyVariables) {
         if (!env[name]) {
           context.addIssue({
             code: 'custom',
@@ -62,16 +71,47 @@ const EnvironmentSchema = z
           })
         }
       }
+      if (!env.LATCH_ISSUER) {
+        context.addIssue({ code: 'custom', path: ['LATCH_ISSUER'], message: 'is required when NODE_ENV=production (the public URL of this server, such as https://auth.example.com)' })
+      }
     }
-    if (Boolean(env.LATCH_SIGNING_KEYS) !== Boolean(env.LATCH_REFRESH_TOKEN_KEY)) {
+    if (env.LATCH_SIGNING_KEYS && env.LATCH_KEY_ENCRYPTION_KEY) {
+      context.addIssue({
+        code: 'custom',
+        path: ['LATCH_SIGNING_KEYS'],
+        message: 'fixes the signing keys in configuration and cannot be combined with LATCH_KEY_ENCRYPTION_KEY (keys managed in the database); set one of them',
+      })
+    } else if (env.LATCH_SIGNING_KEYS && !env.LATCH_REFRESH_TOKEN_KEY && env.NODE_ENV !== 'production') {
       context.addIssue({ code: 'custom', path: ['LATCH_SIGNING_KEYS'], message: 'set LATCH_SIGNING_KEYS and LATCH_REFRESH_TOKEN_KEY together, or neither' })
+    } else if (!env.LATCH_SIGNING_KEYS && Boolean(env.LATCH_KEY_ENCRYPTION_KEY) !== Boolean(env.LATCH_REFRESH_TOKEN_KEY) && env.NODE_ENV !== 'production') {
+      context.addIssue({
+        code: 'custom',
+        path: [env.LATCH_KEY_ENCRYPTION_KEY ? 'LATCH_REFRESH_TOKEN_KEY' : 'LATCH_KEY_ENCRYPTION_KEY'],
+        message: 'set LATCH_KEY_ENCRYPTION_KEY and LATCH_REFRESH_TOKEN_KEY together, or neither (development then generates both into LATCH_KEYS_FILE)',
+      })
     }
   })
 
-/** Where key material comes from: configuration in production, a generated git-ignored file in development. */
+/**
+ * Where key material comes from. Signing keys live in the database, sealed under the
+ * key-encryption key, which comes from configuration (production) or from a generated git-ignored
+ * file (development), like the refresh-token key. `static` is the alternative for operators who
+ * fix the signing keys in configuration (LATCH_SIGNING_KEYS): nothing is stored or rotated then.
+ */
 export type KeySource =
-  | { kind: 'environment'; signingKeys: string; refreshTokenKey: string }
-  | { kind: 'file'; path: string; algorithm: (typeof SIGNING_ALGORITHMS)[number] }
+  | { kind: 'environment'; keyEncryptionKey: string; refreshTokenKey: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'static'; signingKeys: string; refreshTokenKey: string }
+
+export interface KeySettings {
+  source: KeySource
+  /** The algorithm of keys Latch generates (the first key, and rotations without --alg). */
+  algorithm: SigningAlgorithm
+  /** Seconds a new key is published before it may sign; also the JWKS Cache-Control max-age. */
+  publicationDelay: number
+  /** Seconds between two reloads of the keys from the database by each replica. */
+  refreshInterval: number
+}
 
 export interface Config {
   environment: 'development' | 'production' | 'test'
@@ -89,15 +129,27 @@ export interface Config {
   refreshReuseGrace: number
   bodyLimit: number
   registrationOpen: boolean
-  keys: KeySource
+  keys: KeySettings
   trustProxy: boolean
 }
 
 function keySource(env: z.infer<typeof EnvironmentSchema>): KeySource {
   if (env.LATCH_SIGNING_KEYS && env.LATCH_REFRESH_TOKEN_KEY) {
-    return { kind: 'environment', signingKeys: env.LATCH_SIGNING_KEYS, refreshTokenKey: env.LATCH_REFRESH_TOKEN_KEY }
+    return { kind: 'static', signingKeys: env.LATCH_SIGNING_KEYS, refreshTokenKey: env.LATCH_REFRESH_TOKEN_KEY }
   }
-  return { kind: 'file', path: env.LATCH_KEYS_FILE, algorithm: env.LATCH_SIGNING_ALG }
+  if (env.LATCH_KEY_ENCRYPTION_KEY && env.LATCH_REFRESH_TOKEN_KEY) {
+    return { kind: 'environment', keyEncryptionKey: env.LATCH_KEY_ENCRYPTION_KEY, refreshTokenKey: env.LATCH_REFRESH_TOKEN_KEY }
+  }
+  return { kind: 'file', path: env.LATCH_KEYS_FILE }
+}
+
+function keySettings(env: z.infer<typeof EnvironmentSchema>): KeySettings {
+  return {
+    source: keySource(env),
+    algorithm: env.LATCH_SIGNING_ALG,
+    publicationDelay: env.LATCH_KEY_PUBLICATION_DELAY,
+    refreshInterval: env.LATCH_KEY_REFRESH_INTERVAL,
+  }
 }
 
 export class ConfigError extends Error {
@@ -129,7 +181,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
     refreshReuseGrace: env.LATCH_REFRESH_REUSE_GRACE,
     bodyLimit: env.LATCH_BODY_LIMIT,
     registrationOpen: env.LATCH_REGISTRATION === 'open',
-    keys: keySource(env),
+    keys: keySettings(env),
     trustProxy: env.LATCH_TRUST_PROXY,
   })
 }

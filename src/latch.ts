@@ -5,9 +5,10 @@ import { createCore, type Core } from './domain/core.js'
 import { RefreshTokenSecrets } from './domain/sessions/refresh-token-secrets.js'
 import { AccessTokens } from './domain/tokens/access-tokens.js'
 import type { KeyRing } from './domain/tokens/key-ring.js'
+import type { KeyRingSource } from './domain/tokens/key-ring-source.js'
 import { PasswordHasher } from './domain/users/password-hasher.js'
 import { createApp } from './http/app.js'
-import { loadKeys } from './keys/load-keys.js'
+import { openSigningKeys, type SigningKeys } from './keys/open-signing-keys.js'
 import { createLogger, type Logger } from './logger.js'
 import { connect, type Database } from './storage/connect.js'
 import { migrate } from './storage/migrate.js'
@@ -16,7 +17,10 @@ import { createStores } from './storage/stores.js'
 export interface Latch {
   app: Koa
   core: Core
-  keyRing: KeyRing
+  /** The signing keys as this replica sees them; they change as keys rotate. */
+  keys: KeyRingSource
+  /** The ring in force at this instant: `keys.current()`. */
+  readonly keyRing: KeyRing
   database: Database
   logger: Logger
   close(): Promise<void>
@@ -38,26 +42,31 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
   const logger = options.logger ?? createLogger(config.logLevel)
   const clock = options.clock ?? systemClock
   const database = connect(config.databaseUrl)
+  let keys: SigningKeys | undefined
   try {
     if (options.migrate) {
       const { applied } = await migrate(database)
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations')
     }
-    const { keyRing, refreshTokenKey } = await loadKeys(config.keys)
-    const stores = createStores(database.prisma)
+    const stores = createStores(database.prisma, database.provider)
+    keys = await openSigningKeys(config.keys, { store: stores.signingKeys, clock, logger })
+    const { keyRing, refreshTokenKey } = keys
     const core = createCore({
       users: stores.users,
       sessions: stores.sessions,
       audit: stores.audit,
+      clients: stores.clients,
+      accessTokenRevocations: stores.accessTokenRevocations,
       hasher: options.hasher ?? new PasswordHasher(),
       secrets: new RefreshTokenSecrets(refreshTokenKey),
       accessTokens: new AccessTokens({
-        keyRing,
+        keys: keyRing,
         issuer: config.issuer,
         audience: config.audience,
         lifetimeSeconds: config.accessTokenTtl,
         clock,
       }),
+      signingKeys: keys.management,
       clock,
       settings: {
         registrationOpen: config.registrationOpen,
@@ -69,9 +78,26 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
         reuseGraceSeconds: config.refreshReuseGrace,
       },
     })
-    const app = createApp({ core, keyRing, health: stores.health, logger, bodyLimit: config.bodyLimit, issuer: config.issuer, trustProxy: config.trustProxy })
-    return { app, core, keyRing, database, logger, close: () => database.close() }
+    // The first-party client (LATCH_CLIENT_ID) must exist before /login issues tokens for it.
+    await core.ensureFirstPartyClient()
+    const app = createApp({ core, keyRing, jwksMaxAge: config.keys.publicationDelay, health: stores.health, logger, bodyLimit: config.bodyLimit, issuer: config.issuer, trustProxy: config.trustProxy })
+    const opened = keys
+    return {
+      app,
+      core,
+      keys: keyRing,
+      get keyRing() {
+        return keyRing.current()
+      },
+      database,
+      logger,
+      close: async () => {
+        opened.close()
+        await database.close()
+      },
+    }
   } catch (error) {
+    keys?.close()
     await database.close()
     throw error
   }

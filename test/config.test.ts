@@ -20,7 +20,7 @@ test('with nothing set, Latch runs on SQLite with documented defaults', (t) => {
     registrationOpen: true,
     trustProxy: false,
   })
-  t.deepEqual(config.keys, { kind: 'file', path: './data/keys.json', algorithm: 'EdDSA' })
+  t.deepEqual(config.keys, { source: { kind: 'file', path: './data/keys.json' }, algorithm: 'EdDSA', publicationDelay: 300, refreshInterval: 30 })
   t.true(Object.isFrozen(config))
 })
 
@@ -40,9 +40,35 @@ test('every problem is reported at once, by variable name', (t) => {
 
 test('production refuses to start without configured keys and issuer, and says how to make keys', (t) => {
   const error = t.throws(() => loadConfig({ NODE_ENV: 'production' }), { instanceOf: ConfigError })
-  t.regex(error!.message, /LATCH_SIGNING_KEYS: is required when NODE_ENV=production \(run `npx latch generate-keys`/)
-  t.regex(error!.message, /LATCH_REFRESH_TOKEN_KEY/)
-  t.regex(error!.message, /LATCH_ISSUER/)
+  t.regex(error!.message, /LATCH_KEY_ENCRYPTION_KEY: is required when NODE_ENV=production \(run `npx latch generate-keys`/)
+  t.regex(error!.message, /LATCH_REFRESH_TOKEN_KEY: is required when NODE_ENV=production \(run `npx latch generate-keys`/)
+  t.regex(error!.message, /LATCH_ISSUER: is required when NODE_ENV=production/)
+  t.notRegex(error!.message, /LATCH_SIGNING_KEYS/, 'static keys are an alternative, not a requirement')
+})
+
+const secret = (fill: number) => Buffer.alloc(32, fill).toString('base64url')
+
+test('keys live in the database, sealed under a configured key-encryption key; LATCH_SIGNING_KEYS fixes them instead', (t) => {
+  const production = { NODE_ENV: 'production', LATCH_ISSUER: 'https://auth.example.com', LATCH_REFRESH_TOKEN_KEY: secret(1) }
+  t.deepEqual(loadConfig({ ...production, LATCH_KEY_ENCRYPTION_KEY: secret(2) }).keys.source, {
+    kind: 'environment',
+    keyEncryptionKey: secret(2),
+    refreshTokenKey: secret(1),
+  })
+  t.like(loadConfig({ ...production, LATCH_SIGNING_KEYS: '{"keys":[]}' }).keys.source, { kind: 'static', signingKeys: '{"keys":[]}' })
+  t.throws(() => loadConfig({ ...production, LATCH_SIGNING_KEYS: '{"keys":[]}', LATCH_KEY_ENCRYPTION_KEY: secret(2) }), {
+    message: /LATCH_SIGNING_KEYS: fixes the signing keys in configuration and cannot be combined with LATCH_KEY_ENCRYPTION_KEY/,
+  })
+  t.throws(() => loadConfig({ LATCH_KEY_ENCRYPTION_KEY: secret(2) }), { message: /LATCH_REFRESH_TOKEN_KEY: set LATCH_KEY_ENCRYPTION_KEY and LATCH_REFRESH_TOKEN_KEY together/ })
+  t.throws(() => loadConfig({ LATCH_KEY_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64url'), LATCH_REFRESH_TOKEN_KEY: secret(1) }), {
+    message: /LATCH_KEY_ENCRYPTION_KEY: must be exactly 32 random bytes/,
+  })
+})
+
+test('the key publication delay (also the JWKS max-age) may be 0; the refresh interval at least 1 second', (t) => {
+  t.like(loadConfig({ LATCH_KEY_PUBLICATION_DELAY: '0', LATCH_KEY_REFRESH_INTERVAL: '1' }).keys, { publicationDelay: 0, refreshInterval: 1 })
+  t.throws(() => loadConfig({ LATCH_KEY_PUBLICATION_DELAY: '-1' }), { message: /LATCH_KEY_PUBLICATION_DELAY: must be at least 0 seconds/ })
+  t.throws(() => loadConfig({ LATCH_KEY_REFRESH_INTERVAL: '0' }), { message: /LATCH_KEY_REFRESH_INTERVAL: must be at least 1 seconds/ })
 })
 
 test('the idle lifetime cannot exceed the absolute lifetime', (t) => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { InvalidArgumentError } from 'commander'
 import { loadConfig, type Config } from '../config.js'
 import { createLatch, type Latch } from '../latch.js'
 import { createLogger } from '../logger.js'
@@ -38,4 +39,20 @@ export function printRows(rows: Record<string, unknown>[], options: { json?: boo
   const line = (values: string[]) => values.map((value, index) => value.padEnd(widths[index]!)).join('  ').trimEnd()
   console.log(line(columns.map((column) => column.toUpperCase())))
   for (const row of rows) console.log(line(columns.map((column) => cell(row[column]))))
+}
+
+/** One page of a listing: a table followed by how to get the next page, or `{items, next_cursor}` as JSON. */
+export function printPage(rows: Record<string, unknown>[], nextCursor: string | null, options: { json?: boolean }): void {
+  if (options.json) {
+    console.log(JSON.stringify({ items: rows, next_cursor: nextCursor }, null, 2))
+    return
+  }
+  printRows(rows, options)
+  if (nextCursor) console.log(`more: repeat with --cursor ${nextCursor}`)
+}
+
+/** A commander argument parser for options such as --limit: digits only, the range is the domain's to judge. */
+export function wholeNumber(value: string): number {
+  if (!/^[0-9]{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number')
+  return Number(value)
 }

@@ -1,5 +1,7 @@
 import { Command } from 'commander'
 import { LatchError } from '../domain/errors.js'
+import { registerAuditCommands } from './commands/audit.js'
+import { registerClientCommands } from './commands/clients.js'
 import { registerKeyCommands } from './commands/keys.js'
 import { registerServerCommands } from './commands/server.js'
 import { registerUserCommands } from './commands/users.js'
@@ -15,6 +17,8 @@ const program = new Command('latch')
 
 registerServerCommands(program)
 registerUserCommands(program)
+registerAuditCommands(program)
+registerClientCommands(program)
 registerKeyCommands(program)
 
 try {

@@ -1,8 +1,9 @@
 import { addSeconds, type Clock } from './clock.js'
-import type { AuditStore, RevocationTiming, SessionStore, UserStore } from './ports.js'
+import type { AccessTokenRevocationStore, AuditStore, ClientStore, RevocationTiming, SessionStore, UserStore } from './ports.js'
 import type { RefreshTokenSecrets } from './sessions/refresh-token-secrets.js'
 import type { SessionPolicy } from './sessions/session-policy.js'
 import type { AccessTokens } from './tokens/access-tokens.js'
+import type { SigningKeyManagement } from './tokens/signing-key-management.js'
 import type { PasswordHasher } from './users/password-hasher.js'
 
 export interface CoreSettings extends SessionPolicy {
@@ -18,9 +19,13 @@ export interface CoreDependencies {
   users: UserStore
   sessions: SessionStore
   audit: AuditStore
+  clients: ClientStore
+  accessTokenRevocations: AccessTokenRevocationStore
   hasher: PasswordHasher
   secrets: RefreshTokenSecrets
   accessTokens: AccessTokens
+  /** Where signing keys live and how they rotate (or that configuration fixes them). */
+  signingKeys: SigningKeyManagement
   clock: Clock
   settings: CoreSettings
 }

@@ -8,11 +8,17 @@ export type LatchErrorCode =
   | 'invalid_request'
   | 'invalid_grant'
   | 'invalid_token'
+  | 'invalid_client'
+  | 'invalid_scope'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
   | 'email_taken'
   | 'account_locked'
   | 'registration_closed'
   | 'forbidden'
   | 'not_found'
+  | 'last_admin'
+  | 'key_rotation_unavailable'
   | 'temporarily_unavailable'
 
 export interface LatchErrorOptions {
@@ -58,6 +64,37 @@ export class InvalidTokenError extends LatchError {
   }
 }
 
+/** Client authentication failed: unknown or disabled client, wrong secret, or no authentication (RFC 6749 section 5.2). */
+export class InvalidClientError extends LatchError {
+  readonly code = 'invalid_client'
+  constructor(detail: string) {
+    super('Client authentication failed.', { detail })
+  }
+}
+
+/** The requested scope exceeds the scope granted (RFC 6749 sections 5.2 and 6). */
+export class InvalidScopeError extends LatchError {
+  readonly code = 'invalid_scope'
+  constructor(detail: string) {
+    super('The requested scope is invalid or exceeds the scope originally granted.', { detail })
+  }
+}
+
+/** The client is authenticated but may not use this grant (RFC 6749 section 5.2). */
+export class UnauthorizedClientError extends LatchError {
+  readonly code = 'unauthorized_client'
+  constructor(detail: string) {
+    super('This client is not authorized to use this grant.', { detail })
+  }
+}
+
+export class UnsupportedGrantTypeError extends LatchError {
+  readonly code = 'unsupported_grant_type'
+  constructor(detail: string) {
+    super('The grant type is not supported by this server.', { detail })
+  }
+}
+
 export class EmailTakenError extends LatchError {
   readonly code = 'email_taken'
   constructor() {
@@ -85,6 +122,22 @@ export class ForbiddenError extends LatchError {
 
 export class NotFoundError extends LatchError {
   readonly code = 'not_found'
+}
+
+/** The change would leave no unlocked admin, and so nobody to undo it; `force` overrides. */
+export class LastAdminError extends LatchError {
+  readonly code = 'last_admin'
+  constructor(detail?: string) {
+    super('This would leave no unlocked admin. Repeat the request with force to do it anyway.', { detail })
+  }
+}
+
+/** Signing keys are fixed by configuration on this server: there is nothing to rotate or list. */
+export class KeyRotationUnavailableError extends LatchError {
+  readonly code = 'key_rotation_unavailable'
+  constructor(detail?: string) {
+    super('Signing keys on this server are fixed by configuration; rotate them by changing the configured keys.', { detail })
+  }
 }
 
 /** A dependency (the database) is unreachable; the request may succeed if retried. */

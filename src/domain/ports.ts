@@ -62,6 +62,57 @@ export interface RefreshTokenState {
   user: { refreshTokenVersion: number; lockedAt: Date | null }
 }
 
+/** A session as an administrator sees it (no token material). */
+export interface SessionSummary {
+  id: string
+  userId: string
+  version: number
+  clientId: string
+  createdAt: Date
+  lastUsedAt: Date
+  expiresAt: Date
+  revokedAt: Date | null
+  userAgent: string | null
+  ip: string | null
+}
+
+/**
+ * Where a newest-first listing resumes: the (createdAt, id) of the last item already returned.
+ * Keyset paging, so rows added or changed meanwhile never shift a page (offsets would repeat or
+ * skip rows), and each page costs the same however deep the walk.
+ */
+export interface ListPosition<Id extends string | number> {
+  createdAt: Date
+  id: Id
+}
+
+export interface UserListQuery {
+  /** Matched literally (no wildcards) against the stored, lower-cased email. */
+  emailContains: string | null
+  after: ListPosition<string> | null
+  limit: number
+}
+
+/** A stored audit event, as read back. `type` is a string: old rows may carry types since retired. */
+export interface AuditEntry {
+  id: number
+  type: string
+  actorId: string | null
+  userId: string | null
+  ip: string | null
+  userAgent: string | null
+  /** Always an object; `{}` when the event has no detail. */
+  detail: Record<string, unknown>
+  createdAt: Date
+}
+
+export interface AuditListQuery {
+  userId: string | null
+  type: AuditEventType | null
+  after: ListPosition<number> | null
+  limit: number
+}
+
 /** The live state behind an access token, for the checks that want the strongest guarantee. */
 export interface SessionLiveState {
   session: { id: string; revokedAt: Date | null; expiresAt: Date }
@@ -114,9 +165,20 @@ export interface UserStore {
   findByEmail(email: string): Promise<User | null>
   findById(id: string): Promise<User | null>
   updatePasswordHash(input: { userId: string; passwordHash: string; at: Date }): Promise<void>
-  /** Locks the account, bumps its refreshTokenVersion and revokes its sessions, atomically. */
-  lock(input: { userId: string; reason: string; audit: AuditRecord } & RevocationTiming): Promise<User | null>
+  /**
+   * Locks the account, bumps its refreshTokenVersion and revokes its sessions, atomically. Unless
+   * `force`, throws LastAdminError (and changes nothing) when that would leave no unlocked admin.
+   */
+  lock(input: { userId: string; reason: string; force?: boolean; audit: AuditRecord } & RevocationTiming): Promise<User | null>
   unlock(input: { userId: string; audit: AuditRecord } & RevocationTiming): Promise<User | null>
+  /** Newest first, by (createdAt, id). */
+  list(query: UserListQuery): Promise<User[]>
+  /**
+   * Sets the role and records the audit event with `{from, to}` added to its detail. Unless
+   * `force`, throws LastAdminError (and changes nothing) when that would leave no unlocked admin.
+   * Setting the current role again writes nothing. Returns null for an unknown user.
+   */
+  setRole(input: { userId: string; role: Role; force: boolean; audit: AuditRecord; at: Date }): Promise<User | null>
 }
 
 export interface SessionStore {
@@ -134,11 +196,99 @@ export interface SessionStore {
   /** Bumps the user's refreshTokenVersion and revokes every session, atomically. Returns the new version. */
   revokeAllForUser(input: { userId: string; reason: SessionRevokeReason; audit: AuditRecord } & RevocationTiming): Promise<number>
   findLiveState(sessionId: string): Promise<SessionLiveState | null>
+  findSummary(sessionId: string): Promise<SessionSummary | null>
+  /**
+   * The user's sessions neither revoked nor past their absolute expiry at `now`, newest first: a
+   * cheap narrowing in the database. The session policy decides which of them are still active.
+   */
+  listOpen(input: { userId: string; now: Date }): Promise<SessionSummary[]>
 }
 
 /** The audit trail. Changes record themselves through the stores above; this is for events without one. */
 export interface AuditStore {
   append(record: AuditRecord & { at: Date }): Promise<void>
+  /** Newest first, by (createdAt, id). */
+  list(query: AuditListQuery): Promise<AuditEntry[]>
+}
+
+export type ClientType = 'public' | 'confidential'
+export const CLIENT_TYPES: readonly ClientType[] = ['public', 'confidential']
+
+/**
+ * A registered OAuth client (RFC 6749 section 2). First-party apps are public clients that start
+ * sessions through /login; resource servers that introspect tokens are confidential ones.
+ */
+export interface Client {
+  /** The client_id. */
+  id: string
+  name: string
+  type: ClientType
+  /** SHA-256 of the client secret, base64url; null for public clients. */
+  secretHash: string | null
+  /** Exact origins (scheme://host[:port]) allowed to call Latch from a browser for this client. */
+  allowedOrigins: string[]
+  /** Space-separated scopes the client's sessions are granted (RFC 6749 section 3.3). */
+  scope: string
+  /** The `aud` of access tokens issued to this client. */
+  audience: string
+  createdAt: Date
+  disabledAt: Date | null
+}
+
+export interface ClientStore {
+  /** Stores a new client and its audit record in one transaction. */
+  create(client: Client, audit: AuditRecord): Promise<void>
+  findById(id: string): Promise<Client | null>
+  /**
+   * Makes a configured client exist with this type, scope and audience: inserts it with its audit
+   * record when missing, otherwise brings those three fields in line. Safe when several replicas
+   * start at once: exactly one inserts.
+   */
+  ensure(client: Client, audit: AuditRecord): Promise<void>
+  /** The audiences of clients not disabled: the `aud` values introspection and revocation accept. */
+  listActiveAudiences(): Promise<string[]>
+}
+
+/** Single access tokens revoked before their expiry (RFC 7009), by `jti`. */
+export interface AccessTokenRevocationStore {
+  /**
+   * Appends a Revocation of kind access_token (alive until `feedExpiresAt`, the token's own exp)
+   * and the audit record, in one transaction. Returns false, writing nothing, when the jti is
+   * already revoked.
+   */
+  revoke(input: { jti: string; userId: string; sessionId: string; audit: AuditRecord } & RevocationTiming): Promise<boolean>
+  isRevoked(jti: string): Promise<boolean>
+}
+
+/** An access-token signing key as stored: the private JWK only ever sealed (see KeyEncryption). */
+export interface StoredSigningKey {
+  kid: string
+  alg: string
+  /** Public JWK (no `d`). */
+  publicJwk: Record<string, unknown>
+  /** The private JWK, sealed under the key-encryption key with the kid as associated data. */
+  sealedPrivateJwk: string
+  createdAt: Date
+  activatesAt: Date
+  retiresAt: Date | null
+}
+
+/** Signing keys shared by every replica (database-managed mode). */
+export interface SigningKeyStore {
+  /** Keys not retired at `at` (retiresAt null or later), oldest first. */
+  listLive(at: Date): Promise<StoredSigningKey[]>
+  /** Every key ever stored, retired ones included, oldest first. */
+  listAll(): Promise<StoredSigningKey[]>
+  /**
+   * Inserts the first key, with its audit record, only when no key is live at `key.createdAt`.
+   * Returns false, writing nothing, when there is one (another replica got there first).
+   */
+  insertFirst(input: { key: StoredSigningKey; audit: AuditRecord }): Promise<boolean>
+  /**
+   * Inserts `key` and gives every other key still without a retiresAt that instant, with the audit
+   * record, in one transaction. Returns the kids it scheduled for retirement.
+   */
+  add(input: { key: StoredSigningKey; retirePreviousAt: Date; audit: AuditRecord }): Promise<string[]>
 }
 
 /** A storage health probe. */

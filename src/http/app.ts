@@ -1,16 +1,21 @@
 import Koa from 'koa'
 import type { Core } from '../domain/core.js'
 import type { StorageHealth } from '../domain/ports.js'
-import type { KeyRing } from '../domain/tokens/key-ring.js'
+import type { KeyRingSource } from '../domain/tokens/key-ring-source.js'
 import type { Logger } from '../logger.js'
 import { LATCH_VERSION } from '../version.js'
 import { handleErrors } from './middleware/handle-errors.js'
 import type { OperationSpecs } from './openapi.js'
 import { accountOperations, accountRoutes } from './routes/accounts.js'
-import { adminOperations, adminRoutes } from './routes/admin.js'
+import { adminAuditOperations, adminAuditRoutes } from './routes/admin-audit.js'
+import { adminKeyOperations, adminKeyRoutes } from './routes/admin-keys.js'
+import { adminSessionOperations, adminSessionRoutes } from './routes/admin-sessions.js'
+import { adminUserOperations, adminUserRoutes } from './routes/admin-users.js'
 import { healthOperations, healthRoutes } from './routes/health.js'
 import { jwksOperations, jwksRoutes } from './routes/jwks.js'
 import { meOperations, meRoutes } from './routes/me.js'
+import { oauthOperations, oauthRoutes } from './routes/oauth.js'
+import { oauthMetadataOperations, oauthMetadataRoutes } from './routes/oauth-metadata.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { sessionOperations, sessionRoutes } from './routes/sessions.js'
 
@@ -21,12 +26,20 @@ export const OPERATIONS: OperationSpecs = {
   ...accountOperations,
   ...sessionOperations,
   ...meOperations,
-  ...adminOperations,
+  ...adminUserOperations,
+  ...adminSessionOperations,
+  ...adminAuditOperations,
+  ...adminKeyOperations,
+  ...oauthMetadataOperations,
+  ...oauthOperations,
 }
 
 export interface AppDependencies {
   core: Core
-  keyRing: KeyRing
+  /** The signing keys in force, which rotate while the app runs. */
+  keyRing: KeyRingSource
+  /** Cache-Control max-age of the JWKS: the key publication delay. */
+  jwksMaxAge: number
   health: StorageHealth
   logger: Logger
   bodyLimit: number
@@ -50,16 +63,23 @@ export function createApp(deps: AppDependencies): Koa {
 
   const routers = [
     healthRoutes(deps.health),
-    jwksRoutes(deps.keyRing),
+    jwksRoutes(deps.keyRing, { maxAgeSeconds: deps.jwksMaxAge }),
     accountRoutes(deps.core, options),
     sessionRoutes(deps.core, options),
     meRoutes(deps.core),
-    adminRoutes(deps.core, options),
+    adminUserRoutes(deps.core, options),
+    adminSessionRoutes(deps.core),
+    adminAuditRoutes(deps.core),
+    adminKeyRoutes(deps.core, options),
+    oauthMetadataRoutes({ issuer: deps.issuer, signingAlgorithms: () => deps.keyRing.current().algorithms }),
+    oauthRoutes(deps.core, options),
     openApiRoutes(OPERATIONS, { issuer: deps.issuer, version: LATCH_VERSION }),
   ]
   for (const router of routers) {
     app.use(router.routes())
-    app.use(router.allowedMethods({ throw: true }))
+    // Without `throw` the router sets Allow (which RFC 9110 requires on a 405) and a bare 405 or
+    // 501 status; handleErrors turns those into the documented error body.
+    app.use(router.allowedMethods())
   }
   return app
 }

@@ -25,11 +25,17 @@ const STATUS_BY_CODE: Record<LatchErrorCode, number> = {
   invalid_request: 400,
   invalid_grant: 401,
   invalid_token: 401,
+  invalid_client: 401,
+  invalid_scope: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
   email_taken: 409,
   account_locked: 403,
   registration_closed: 403,
   forbidden: 403,
   not_found: 404,
+  last_admin: 409,
+  key_rotation_unavailable: 409,
   temporarily_unavailable: 503,
 }
 
@@ -41,10 +47,35 @@ const HTTP_ERRORS: Record<number, { error: ErrorCode; description: (limit: numbe
   415: { error: 'invalid_request', description: () => 'Content-Type must be application/json.' },
 }
 
-export function toErrorResponse(error: unknown, options: { bodyLimit: number }): ErrorResponse {
+/**
+ * How a request's errors are spoken. The OAuth endpoints (/oauth/*) follow RFC 6749 section 5.2,
+ * where invalid_grant is a 400 (Latch's JSON API keeps its 401) and bodies are forms; everything
+ * else about the error shape is shared. A middleware of those endpoints selects it.
+ */
+export type ErrorDialect = 'latch' | 'oauth'
+
+const OAUTH_STATUS_BY_CODE: Partial<Record<LatchErrorCode, number>> = { invalid_grant: 400 }
+
+const OAUTH_HTTP_ERRORS: typeof HTTP_ERRORS = {
+  ...HTTP_ERRORS,
+  415: { error: 'invalid_request', description: () => 'Content-Type must be application/x-www-form-urlencoded.' },
+}
+
+const DIALECT = Symbol('errorDialect')
+
+export function useErrorDialect(ctx: Context, dialect: ErrorDialect): void {
+  ;(ctx.state as Record<symbol, unknown>)[DIALECT] = dialect
+}
+
+export function errorDialectOf(ctx: Context): ErrorDialect {
+  return (ctx.state as Record<symbol, unknown>)[DIALECT] === 'oauth' ? 'oauth' : 'latch'
+}
+
+export function toErrorResponse(error: unknown, options: { bodyLimit: number; dialect?: ErrorDialect }): ErrorResponse {
+  const oauth = options.dialect === 'oauth'
   if (error instanceof LatchError) {
     return {
-      status: STATUS_BY_CODE[error.code],
+      status: (oauth ? OAUTH_STATUS_BY_CODE[error.code] : undefined) ?? STATUS_BY_CODE[error.code],
       error: error.code,
       description: error.description,
       logDetail: error.detail,
@@ -52,24 +83,31 @@ export function toErrorResponse(error: unknown, options: { bodyLimit: number }):
     }
   }
   const status = (error as { status?: unknown })?.status
-  const known = typeof status === 'number' ? HTTP_ERRORS[status] : undefined
+  const known = typeof status === 'number' ? (oauth ? OAUTH_HTTP_ERRORS : HTTP_ERRORS)[status] : undefined
   if (known && (error as { expose?: unknown }).expose !== false) {
     return {
       status: status as number,
       error: known.error,
       description: known.description(options.bodyLimit),
-      logDetail: (error as Error).message,
+      // V8's JSON.parse messages quote the body around the fault, which can be a password.
+      logDetail: error instanceof SyntaxError ? 'malformed JSON body' : (error as Error).message,
       unexpected: false,
     }
   }
   return { status: 500, error: 'server_error', description: 'An unexpected error occurred.', unexpected: true }
 }
 
-/** Writes an error response. `Cache-Control: no-store` because error bodies can be about credentials. */
+/**
+ * Writes an error response. `Cache-Control: no-store` (and HTTP/1.0's `Pragma: no-cache`, which
+ * RFC 6749 section 5.1 asks of token responses) because error bodies can be about credentials.
+ */
 export function sendError(ctx: Context, response: ErrorResponse): void {
   ctx.status = response.status
   ctx.set('Cache-Control', 'no-store')
+  ctx.set('Pragma', 'no-cache')
   if (response.error === 'invalid_token') ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"')
+  // RFC 6749 section 5.2: a client that tried HTTP Basic gets a 401 with a Basic challenge.
+  if (response.error === 'invalid_client' && /^Basic\b/i.test(ctx.get('Authorization'))) ctx.set('WWW-Authenticate', 'Basic realm="latch"')
   ctx.body = { error: response.error, error_description: response.description }
 }
 

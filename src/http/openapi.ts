@@ -12,6 +12,8 @@ export interface OperationSpec {
   /** How the caller authenticates: an access token, an admin access token, or client credentials. */
   security?: 'bearer' | 'admin' | 'client'
   body?: { schema: z.ZodType; contentType?: 'application/json' | 'application/x-www-form-urlencoded' }
+  /** Query parameters: the zod object that validates them, every field a string as it arrives. */
+  query?: z.ZodType
   /** Status -> description, and the response schema when there is a body. Error statuses get the error shape. */
   responses: Record<number, string | { description: string; schema: Record<string, unknown> | z.ZodType }>
 }
@@ -45,7 +47,8 @@ export function buildOpenApiDocument(specs: OperationSpecs, info: { issuer: stri
   for (const [route, spec] of Object.entries(specs)) {
     const [method, path] = route.split(' ') as [string, string]
     const openApiPath = path.replace(/:([A-Za-z_]+)/g, '{$1}')
-    const parameters = [...path.matchAll(/:([A-Za-z_]+)/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }))
+    const parameters: Record<string, unknown>[] = [...path.matchAll(/:([A-Za-z_]+)/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }))
+    if (spec.query) parameters.push(...queryParameters(spec.query))
     paths[openApiPath] ??= {}
     paths[openApiPath][method.toLowerCase()] = {
       summary: spec.summary,
@@ -76,6 +79,16 @@ function describeResponse(status: number, response: OperationSpec['responses'][n
     return status >= 400 ? { description: response, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } : { description: response }
   }
   return { description: response.description, content: { 'application/json': { schema: jsonSchema(response.schema) } } }
+}
+
+function queryParameters(schema: z.ZodType): Record<string, unknown>[] {
+  const object = jsonSchema(schema) as { properties?: Record<string, Record<string, unknown>>; required?: string[] }
+  return Object.entries(object.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: object.required?.includes(name) ?? false,
+    schema: property,
+  }))
 }
 
 function jsonSchema(schema: Record<string, unknown> | z.ZodType): Record<string, unknown> {

@@ -1,5 +1,6 @@
-import type { AuditRecord, AuditStore } from '../domain/ports.js'
-import type { Prisma, PrismaClient } from './generated/postgresql/client.js'
+import type { AuditEntry, AuditRecord, AuditStore } from '../domain/ports.js'
+import type { AuditEvent, Prisma, PrismaClient } from './generated/postgresql/client.js'
+import { NEWEST_FIRST, olderThan } from './keyset.js'
 
 type Writer = Prisma.TransactionClient | PrismaClient
 
@@ -25,5 +26,31 @@ export function createAuditStore(prisma: PrismaClient): AuditStore {
     async append({ at, ...record }) {
       await appendAudit(prisma, record, at)
     },
+
+    // Served by the (user_id, created_at) and (type, created_at) indexes when filtered.
+    async list({ userId, type, after, limit }) {
+      const rows = await prisma.auditEvent.findMany({
+        where: { AND: [userId ? { userId } : {}, type ? { type } : {}, olderThan(after)] },
+        orderBy: NEWEST_FIRST,
+        take: limit,
+      })
+      return rows.map(toEntry)
+    },
   }
+}
+
+function toEntry({ detail, ...row }: AuditEvent): AuditEntry {
+  return { ...row, detail: parseDetail(detail) }
+}
+
+/** Always an object. Detail is written by Latch as JSON; should a row hold anything else, show it raw rather than fail the listing. */
+function parseDetail(text: string | null): Record<string, unknown> {
+  if (text === null) return {}
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>
+  } catch {
+    // fall through
+  }
+  return { raw: text }
 }

@@ -65,24 +65,34 @@ function withSqlitePragmas(factory: PrismaBetterSqlite3): SqlMigrationAwareDrive
 }
 
 function connectPostgres(databaseUrl: string): Database {
-  const { connectionString, schema, max } = pgSettings(databaseUrl)
-  const adapterFactory = new PrismaPg({ connectionString, ...(max ? { max } : {}) }, schema ? { schema } : undefined)
+  const { connectionString, schema, max, connectionTimeoutMillis } = pgSettings(databaseUrl)
+  const adapterFactory = new PrismaPg(
+    { connectionString, connectionTimeoutMillis, ...(max ? { max } : {}) },
+    schema ? { schema } : undefined,
+  )
   const prisma = new PrismaClient({ adapter: adapterFactory })
   return { provider: 'postgresql', prisma, adapterFactory, close: () => prisma.$disconnect() }
 }
 
+/** Prisma's default `connect_timeout`, in seconds. */
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 5
+
 /**
  * Splits Prisma-style URL parameters from those node-postgres understands. `schema` becomes both
  * the adapter's schema (Prisma qualifies its queries with it) and the session search_path (so raw
- * SQL and migrations land in it too); `connection_limit` becomes the pool size. Every other
- * parameter (sslmode, application_name, options, …) is left for pg.
+ * SQL and migrations land in it too); `connection_limit` becomes the pool size; `connect_timeout`
+ * (seconds, 0 for none) bounds how long a query waits for a connection, so an unreachable server
+ * fails requests with 503 instead of hanging them (node-postgres itself would wait forever). Every
+ * other parameter (sslmode, application_name, options, …) is left for pg.
  */
-export function pgSettings(databaseUrl: string): { connectionString: string; schema?: string; max?: number } {
+export function pgSettings(databaseUrl: string): { connectionString: string; schema?: string; max?: number; connectionTimeoutMillis: number } {
   const url = new URL(databaseUrl)
   const schema = url.searchParams.get('schema') ?? undefined
   const limit = url.searchParams.get('connection_limit')
+  const timeout = url.searchParams.get('connect_timeout')
   url.searchParams.delete('schema')
   url.searchParams.delete('connection_limit')
+  url.searchParams.delete('connect_timeout')
   if (schema !== undefined) {
     if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name "${schema}"`)
     const options = url.searchParams.get('options')
@@ -92,7 +102,16 @@ export function pgSettings(databaseUrl: string): { connectionString: string; sch
   if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
     throw new Error(`Invalid connection_limit "${limit}": expected a positive integer`)
   }
-  return { connectionString: url.toString(), ...(schema ? { schema } : {}), ...(max ? { max } : {}) }
+  const timeoutSeconds = timeout === null ? DEFAULT_CONNECT_TIMEOUT_SECONDS : Number(timeout)
+  if (!(Number.isInteger(timeoutSeconds) && timeoutSeconds >= 0)) {
+    throw new Error(`Invalid connect_timeout "${timeout}": expected a whole number of seconds`)
+  }
+  return {
+    connectionString: url.toString(),
+    ...(schema ? { schema } : {}),
+    ...(max ? { max } : {}),
+    connectionTimeoutMillis: timeoutSeconds * 1000,
+  }
 }
 
 function redact(url: string): string {

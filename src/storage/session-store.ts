@@ -113,5 +113,31 @@ export function createSessionStore(prisma: PrismaClient): SessionStore {
       const { user, ...session } = row
       return { session, user: { ...user, role: asRole(user.role) } }
     },
+
+    async findSummary(sessionId) {
+      return prisma.session.findUnique({ where: { id: sessionId }, select: SUMMARY })
+    },
+
+    async listOpen({ userId, now }) {
+      return prisma.session.findMany({
+        where: { userId, revokedAt: null, expiresAt: { gt: now } },
+        select: SUMMARY,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      })
+    },
   }
 }
+
+/** The columns of a SessionSummary: never a token hash. */
+const SUMMARY = {
+  id: true,
+  userId: true,
+  version: true,
+  clientId: true,
+  createdAt: true,
+  lastUsedAt: true,
+  expiresAt: true,
+  revokedAt: true,
+  userAgent: true,
+  ip: true,
+} as const

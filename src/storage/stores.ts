@@ -1,23 +1,36 @@
-import type { AuditStore, SessionStore, StorageHealth, UserStore } from '../domain/ports.js'
+import type { AccessTokenRevocationStore, AuditStore, ClientStore, SessionStore, SigningKeyStore, StorageHealth, UserStore } from '../domain/ports.js'
+import { createAccessTokenRevocationStore } from './access-token-revocations.js'
 import { createAuditStore } from './audit-log.js'
+import { createClientStore } from './client-store.js'
+import type { Provider } from './connect.js'
 import type { PrismaClient } from './generated/postgresql/client.js'
 import { translateUnavailable } from './prisma-errors.js'
 import { createSessionStore } from './session-store.js'
+import { createSigningKeyStore } from './signing-key-store.js'
 import { createUserStore } from './user-store.js'
 
 export interface Stores {
   users: UserStore
   sessions: SessionStore
   audit: AuditStore
+  clients: ClientStore
+  accessTokenRevocations: AccessTokenRevocationStore
+  signingKeys: SigningKeyStore
   health: StorageHealth
 }
 
-/** The Prisma implementations of the domain's ports, with outages mapped to 503s. */
-export function createStores(prisma: PrismaClient): Stores {
+/**
+ * The Prisma implementations of the domain's ports, with outages mapped to 503s. `provider` is for
+ * the few statements whose SQL differs (row locks exist on PostgreSQL only).
+ */
+export function createStores(prisma: PrismaClient, provider: Provider): Stores {
   return {
-    users: translateUnavailable(createUserStore(prisma)),
+    users: translateUnavailable(createUserStore(prisma, provider)),
     sessions: translateUnavailable(createSessionStore(prisma)),
     audit: translateUnavailable(createAuditStore(prisma)),
+    clients: translateUnavailable(createClientStore(prisma)),
+    accessTokenRevocations: translateUnavailable(createAccessTokenRevocationStore(prisma)),
+    signingKeys: translateUnavailable(createSigningKeyStore(prisma, provider)),
     health: translateUnavailable({
       async ping() {
         await prisma.$queryRaw`SELECT 1`

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.js'
@@ -23,6 +23,8 @@ export interface TestLatchOptions {
   hasher?: PasswordHasher
   /** Use this database instead of a fresh one. */
   databaseUrl?: string
+  /** Make the server's own http://127.0.0.1:<port> URL its issuer, as OAuth discovery requires. */
+  selfIssuer?: boolean
 }
 
 export interface Response {
@@ -51,23 +53,32 @@ export class TestLatch {
         done()
       },
     })
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      DATABASE_URL: options.databaseUrl ?? database!.url,
-      LATCH_ISSUER: TEST_ISSUER,
-      ...(await keyVariables),
-      ...options.env,
-    })
-    const latch = await createLatch(config, {
-      migrate: true,
-      logger: createLogger('debug', sink),
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.hasher ? { hasher: options.hasher } : {}),
-    })
-    const server = latch.app.listen(0, '127.0.0.1')
+    // Listen before building Latch, so that the server's own URL can be its issuer (selfIssuer).
+    const server = createServer()
+    server.listen(0, '127.0.0.1')
     await once(server, 'listening')
-    const { port } = server.address() as AddressInfo
-    return new TestLatch(`http://127.0.0.1:${port}`, latch, database, logs, server)
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    let latch: Latch
+    try {
+      const config = loadConfig({
+        NODE_ENV: 'test',
+        DATABASE_URL: options.databaseUrl ?? database!.url,
+        LATCH_ISSUER: options.selfIssuer ? url : TEST_ISSUER,
+        ...(await keyVariables),
+        ...options.env,
+      })
+      latch = await createLatch(config, {
+        migrate: true,
+        logger: createLogger('debug', sink),
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.hasher ? { hasher: options.hasher } : {}),
+      })
+    } catch (error) {
+      server.close()
+      throw error
+    }
+    server.on('request', latch.app.callback())
+    return new TestLatch(url, latch, database, logs, server)
   }
 
   async request(method: string, path: string, init: { json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Response> {

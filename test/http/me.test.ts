@@ -66,10 +66,14 @@ for (const provider of PROVIDERS) {
     const server = await TestLatch.start(provider, { clock })
     t.teardown(() => server.close())
     const user = await registerAndLogin(server)
-    const other = await TestLatch.start(provider, { env: { LATCH_ISSUER: 'https://other.test', LATCH_AUDIENCE: 'elsewhere' } })
+    // The same database, so the same signing keys; a different issuer, audience and client.
+    const other = await TestLatch.start(provider, {
+      databaseUrl: server.database!.url,
+      env: { LATCH_ISSUER: 'https://other.test', LATCH_AUDIENCE: 'elsewhere', LATCH_CLIENT_ID: 'elsewhere-web' },
+    })
     t.teardown(() => other.close())
-    // Same keys (the test helper shares them), different issuer and audience.
     const foreign = await registerAndLogin(other)
+    t.is(decodeProtectedHeader(foreign.accessToken).kid, decodeProtectedHeader(user.accessToken).kid, 'only the claims differ')
     t.is((await server.get('/me', foreign.accessToken)).status, 401)
 
     clock.advance(300 + 6)

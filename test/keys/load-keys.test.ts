@@ -1,47 +1,66 @@
-import { mkdtempSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import test from 'ava'
-import { generateKeyVariables, loadKeys } from '../../src/keys/load-keys.js'
+import { KeyRing } from '../../src/domain/tokens/key-ring.js'
+import { generateKeyVariables, generateStaticKeyVariables, loadKeys } from '../../src/keys/load-keys.js'
 
-/** Key material: generated into a private file in development, from configuration in production. */
+/**
+ * Secrets: generated into a private file in development, from configuration in production. The
+ * file holds the key-encryption key and the refresh-token key, never a signing key.
+ */
 const temporaryPath = () => join(mkdtempSync(join(tmpdir(), 'latch-keys-')), 'nested', 'keys.json')
 
-test('a development key file is created on first start with mode 0600 and reused after', async (t) => {
+test('a development key file is created on first start with mode 0600, holds no signing key, and is reused after', async (t) => {
   const path = temporaryPath()
-  const first = await loadKeys({ kind: 'file', path, algorithm: 'EdDSA' })
+  const first = await loadKeys({ kind: 'file', path })
   t.is(statSync(path).mode & 0o777, 0o600)
-  const second = await loadKeys({ kind: 'file', path, algorithm: 'EdDSA' })
-  t.is(second.keyRing.active.kid, first.keyRing.active.kid)
-  t.deepEqual(second.refreshTokenKey, first.refreshTokenKey)
+  t.deepEqual(Object.keys(JSON.parse(readFileSync(path, 'utf8'))).sort(), ['keyEncryptionKey', 'refreshTokenKey'])
+  const second = await loadKeys({ kind: 'file', path })
+  t.is(first.mode, 'database')
+  t.deepEqual(second, first)
+  if (first.mode !== 'database') return
+  t.is(first.keyEncryptionKey.byteLength, 32)
   t.is(first.refreshTokenKey.byteLength, 32)
+  t.notDeepEqual(first.keyEncryptionKey, first.refreshTokenKey)
 })
 
-test('switching the algorithm puts a new signing key first and keeps the old one for verification', async (t) => {
+test('a key file from before keys moved to the database loses its signing keys and keeps its refresh-token key', async (t) => {
   const path = temporaryPath()
-  const before = await loadKeys({ kind: 'file', path, algorithm: 'EdDSA' })
-  const after = await loadKeys({ kind: 'file', path, algorithm: 'ES256' })
-  t.is(after.keyRing.active.alg, 'ES256')
-  t.deepEqual(after.keyRing.jwks.keys.map((key) => key.kid), [after.keyRing.active.kid, before.keyRing.active.kid])
-  t.deepEqual(after.refreshTokenKey, before.refreshTokenKey)
+  const refreshTokenKey = Buffer.alloc(32, 7).toString('base64url')
+  const signingKey = await KeyRing.generatePrivateJwk('EdDSA')
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, JSON.stringify({ signingKeys: [signingKey], refreshTokenKey }), { mode: 0o600 })
+  const material = await loadKeys({ kind: 'file', path })
+  t.is(material.mode, 'database')
+  t.deepEqual(material.refreshTokenKey, Buffer.from(refreshTokenKey, 'base64url'))
+  const text = readFileSync(path, 'utf8')
+  t.false(text.includes(signingKey.d!), 'the private signing key is gone from the file')
+  t.deepEqual(Object.keys(JSON.parse(text)).sort(), ['keyEncryptionKey', 'refreshTokenKey'])
 })
 
-test('the published JWKS holds public halves only', async (t) => {
-  const { keyRing } = await loadKeys({ kind: 'file', path: temporaryPath(), algorithm: 'ES256' })
-  for (const key of keyRing.jwks.keys) {
+test('generate-keys variables configure database-managed keys', async (t) => {
+  const variables = await generateKeyVariables('ES256')
+  t.deepEqual(Object.keys(variables).sort(), ['LATCH_KEY_ENCRYPTION_KEY', 'LATCH_REFRESH_TOKEN_KEY', 'LATCH_SIGNING_ALG'])
+  t.is(variables.LATCH_SIGNING_ALG, 'ES256')
+  const material = await loadKeys({ kind: 'environment', keyEncryptionKey: variables.LATCH_KEY_ENCRYPTION_KEY!, refreshTokenKey: variables.LATCH_REFRESH_TOKEN_KEY! })
+  t.is(material.mode, 'database')
+  if (material.mode === 'database') t.is(material.keyEncryptionKey.byteLength, 32)
+})
+
+test('static keys from configuration load and publish public halves only; a malformed set is refused without echoing key material', async (t) => {
+  const variables = await generateStaticKeyVariables('ES256')
+  const material = await loadKeys({ kind: 'static', signingKeys: variables.LATCH_SIGNING_KEYS!, refreshTokenKey: variables.LATCH_REFRESH_TOKEN_KEY! })
+  if (material.mode !== 'static') return t.fail('expected static keys')
+  t.is(material.keyRing.active.kid, JSON.parse(variables.LATCH_SIGNING_KEYS!).keys[0].kid)
+  for (const key of material.keyRing.jwks.keys) {
     t.is(key.d, undefined)
     t.like(key, { use: 'sig', alg: 'ES256', kty: 'EC' })
   }
-})
-
-test('keys from configuration load, and a malformed set is refused without echoing key material', async (t) => {
-  const variables = await generateKeyVariables('EdDSA')
-  const { keyRing } = await loadKeys({ kind: 'environment', signingKeys: variables.LATCH_SIGNING_KEYS!, refreshTokenKey: variables.LATCH_REFRESH_TOKEN_KEY! })
-  t.is(keyRing.active.kid, JSON.parse(variables.LATCH_SIGNING_KEYS!).keys[0].kid)
 
   const secret = 'super-secret-d-value'
   const error = await t.throwsAsync(
-    loadKeys({ kind: 'environment', signingKeys: JSON.stringify({ keys: [{ kty: 'OKP', d: secret }] }), refreshTokenKey: variables.LATCH_REFRESH_TOKEN_KEY! }),
+    loadKeys({ kind: 'static', signingKeys: JSON.stringify({ keys: [{ kty: 'OKP', d: secret }] }), refreshTokenKey: variables.LATCH_REFRESH_TOKEN_KEY! }),
   )
   t.regex(error!.message, /LATCH_SIGNING_KEYS is not a valid key set/)
   t.false(error!.message.includes(secret))

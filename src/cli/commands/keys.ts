@@ -1,13 +1,51 @@
 import { Option, type Command } from 'commander'
+import { OPERATOR_CONTEXT } from '../../domain/core.js'
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../domain/tokens/key-ring.js'
-import { generateKeyVariables } from '../../keys/load-keys.js'
+import { generateKeyVariables, generateStaticKeyVariables } from '../../keys/load-keys.js'
+import { cliConfig, printRows, withLatch } from '../context.js'
 
 export function registerKeyCommands(program: Command): void {
   program
     .command('generate-keys')
-    .description('print fresh LATCH_SIGNING_KEYS and LATCH_REFRESH_TOKEN_KEY lines for a production environment')
+    .description('print fresh LATCH_KEY_ENCRYPTION_KEY, LATCH_REFRESH_TOKEN_KEY and LATCH_SIGNING_ALG lines for a production environment')
     .addOption(new Option('--alg <alg>', 'signing algorithm').choices(SIGNING_ALGORITHMS).default('EdDSA'))
-    .action(async (options: { alg: SigningAlgorithm }) => {
-      for (const [name, value] of Object.entries(await generateKeyVariables(options.alg))) console.log(`${name}='${value}'`)
+    .option('--static', 'print LATCH_SIGNING_KEYS (a fixed signing key, never rotated by Latch) instead of a key-encryption key', false)
+    .action(async (options: { alg: SigningAlgorithm; static: boolean }) => {
+      const variables = options.static ? await generateStaticKeyVariables(options.alg) : await generateKeyVariables(options.alg)
+      for (const [name, value] of Object.entries(variables)) console.log(`${name}='${value}'`)
     })
+
+  const keys = program.command('keys').description('signing keys shared by every replica through the database')
+
+  keys
+    .command('rotate')
+    .description('add a signing key: published now, signing after the publication delay; the keys it replaces retire once their tokens expire')
+    .addOption(new Option('--alg <alg>', 'algorithm of the new key (default: LATCH_SIGNING_ALG)').choices(SIGNING_ALGORITHMS))
+    .action(async (options: { alg?: SigningAlgorithm }) => {
+      refuseStaticKeys()
+      await withLatch(async ({ core }) => {
+        const { key, retiring } = await core.rotateSigningKey(options.alg ? { alg: options.alg } : {}, OPERATOR_CONTEXT)
+        const retires = retiring.length ? `; ${retiring.map((entry) => `${entry.kid} retires at ${entry.retiresAt.toISOString()}`).join(', ')}` : ''
+        console.log(`added ${key.alg} key ${key.kid}: published now, signs from ${key.activatesAt.toISOString()}${retires}`)
+      })
+    })
+
+  keys
+    .command('list')
+    .description('list the signing keys with their state: pending, active, retiring or retired')
+    .option('--json', 'print JSON', false)
+    .action(async (options: { json: boolean }) => {
+      refuseStaticKeys()
+      await withLatch(async ({ core }) => {
+        const rows = (await core.listSigningKeys()).map(({ kid, alg, state, createdAt, activatesAt, retiresAt }) => ({ kid, alg, state, createdAt, activatesAt, retiresAt }))
+        printRows(rows, options)
+      })
+    })
+}
+
+/** Said before touching the database, in the operator's terms. */
+function refuseStaticKeys(): void {
+  if (cliConfig().keys.source.kind === 'static') {
+    throw new Error('signing keys are fixed by LATCH_SIGNING_KEYS (static mode), so there is nothing to rotate or list here: edit that variable to change them, or unset it (and set LATCH_KEY_ENCRYPTION_KEY) to let Latch manage them in the database')
+  }
 }

@@ -1,6 +1,7 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { OPERATOR_CONTEXT } from '../../domain/core.js'
-import { withLatch } from '../context.js'
+import { ROLES, type Role, type SessionSummary, type User } from '../../domain/ports.js'
+import { printPage, printRows, wholeNumber, withLatch } from '../context.js'
 
 export function registerUserCommands(program: Command): void {
   program
@@ -22,10 +23,11 @@ export function registerUserCommands(program: Command): void {
     .description('lock an account: no login, no refresh, every session revoked')
     .requiredOption('--email <email>', 'email address of the account')
     .requiredOption('--reason <reason>', 'why, kept with the account')
-    .action(async (options: { email: string; reason: string }) =>
+    .option('--force', 'lock even the last unlocked admin', false)
+    .action(async (options: { email: string; reason: string; force: boolean }) =>
       withLatch(async ({ core }) => {
         const user = await core.findUserByEmail(options.email)
-        await core.lockUser({ userId: user.id, reason: options.reason }, OPERATOR_CONTEXT)
+        await core.lockUser({ userId: user.id, reason: options.reason, force: options.force }, OPERATOR_CONTEXT)
         console.log(`locked ${user.email} (${user.id})`)
       }),
     )
@@ -41,4 +43,93 @@ export function registerUserCommands(program: Command): void {
         console.log(`unlocked ${user.email} (${user.id})`)
       }),
     )
+
+  program
+    .command('users')
+    .description('list accounts, newest first')
+    .option('--query <text>', 'only emails containing this text (any case)')
+    .option('--limit <n>', 'page size, 1 to 100', wholeNumber)
+    .option('--cursor <cursor>', 'continue after the previous page')
+    .option('--json', 'print JSON', false)
+    .action(async (options: { query?: string; limit?: number; cursor?: string; json: boolean }) =>
+      withLatch(async ({ core }) => {
+        const page = await core.listUsers({ query: options.query, limit: options.limit, cursor: options.cursor })
+        printPage(page.items.map(userRow), page.nextCursor, options)
+      }),
+    )
+
+  program
+    .command('user')
+    .description('show an account and its active sessions')
+    .requiredOption('--email <email>', 'email address of the account')
+    .option('--json', 'print JSON', false)
+    .action(async (options: { email: string; json: boolean }) =>
+      withLatch(async ({ core }) => {
+        const { user, activeSessions } = await core.getUserDetails((await core.findUserByEmail(options.email)).id)
+        const sessions = activeSessions.map(sessionRow)
+        if (options.json) {
+          console.log(JSON.stringify({ ...userRow(user), sessions }, null, 2))
+          return
+        }
+        const lock = user.lockedAt ? `locked since ${user.lockedAt.toISOString()} (${user.lockReason ?? 'no reason'})` : 'not locked'
+        console.log(`${user.email} (${user.id}) ${user.role}, ${lock}, created ${user.createdAt.toISOString()}`)
+        console.log(`${sessions.length} active session(s):`)
+        printRows(sessions, options)
+      }),
+    )
+
+  program
+    .command('revoke-session')
+    .description("revoke one of an account's sessions")
+    .requiredOption('--email <email>', 'email address of the account')
+    .requiredOption('--session <id>', 'session id (see `latch user`)')
+    .action(async (options: { email: string; session: string }) =>
+      withLatch(async ({ core }) => {
+        const user = await core.findUserByEmail(options.email)
+        const revoked = await core.revokeUserSession({ userId: user.id, sessionId: options.session }, OPERATOR_CONTEXT)
+        console.log(revoked ? `revoked session ${options.session} of ${user.email}` : `session ${options.session} of ${user.email} was already revoked`)
+      }),
+    )
+
+  program
+    .command('logout-all')
+    .description('end every session of an account')
+    .requiredOption('--email <email>', 'email address of the account')
+    .action(async (options: { email: string }) =>
+      withLatch(async ({ core }) => {
+        const user = await core.findUserByEmail(options.email)
+        await core.logoutUserEverywhere({ userId: user.id }, OPERATOR_CONTEXT)
+        console.log(`logged ${user.email} (${user.id}) out everywhere`)
+      }),
+    )
+
+  program
+    .command('set-role')
+    .description("change an account's role")
+    .requiredOption('--email <email>', 'email address of the account')
+    .addOption(new Option('--role <role>', 'the new role').choices(ROLES).makeOptionMandatory())
+    .option('--force', 'demote even the last unlocked admin', false)
+    .action(async (options: { email: string; role: Role; force: boolean }) =>
+      withLatch(async ({ core }) => {
+        const before = await core.findUserByEmail(options.email)
+        const after = await core.changeRole({ userId: before.id, role: options.role, force: options.force }, OPERATOR_CONTEXT)
+        console.log(before.role === after.role ? `${after.email} is already ${after.role}` : `${after.email} is now ${after.role} (was ${before.role})`)
+      }),
+    )
+}
+
+function userRow(user: User) {
+  return { id: user.id, email: user.email, role: user.role, locked_at: user.lockedAt, lock_reason: user.lockReason, created_at: user.createdAt }
+}
+
+function sessionRow(session: SessionSummary) {
+  return {
+    id: session.id,
+    client_id: session.clientId,
+    user_agent: session.userAgent,
+    ip: session.ip,
+    created_at: session.createdAt,
+    last_used_at: session.lastUsedAt,
+    expires_at: session.expiresAt,
+  }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { addSeconds } from '../clock.js'
 import type { CoreDependencies } from '../dependencies.js'
+import { loginClient } from '../clients/session-clients.js'
 import { AccountLockedError, InvalidGrantError } from '../errors.js'
 import { normaliseEmail } from '../users/email.js'
 import { refreshExpiresIn } from './session-policy.js'
@@ -10,6 +11,8 @@ import type { RequestContext } from '../ports.js'
 export interface LoginInput {
   email: string
   password: string
+  /** A registered public client to start the session for; the configured first-party client if absent. */
+  clientId?: string
 }
 
 /**
@@ -19,6 +22,8 @@ export interface LoginInput {
  */
 export async function login(deps: CoreDependencies, input: LoginInput, context: RequestContext): Promise<TokenPair> {
   const { users, sessions, hasher, secrets, accessTokens, clock, settings } = deps
+  // Before the password: a wrong client_id is the caller's configuration fault, not a login attempt.
+  const client = await loginClient(deps, input.clientId)
   const email = normaliseEmail(input.email)
   const user = await users.findByEmail(email)
   const failed = async (userId: string | null, reason: string) => {
@@ -43,9 +48,9 @@ export async function login(deps: CoreDependencies, input: LoginInput, context: 
     id: randomUUID(),
     userId: user.id,
     version: user.refreshTokenVersion,
-    clientId: settings.clientId,
-    scope: settings.scope,
-    audience: settings.audience,
+    clientId: client.id,
+    scope: client.scope,
+    audience: client.audience,
     createdAt: now,
     expiresAt: addSeconds(now, settings.absoluteLifetimeSeconds),
     userAgent: context.userAgent,

@@ -10,11 +10,17 @@ export interface SessionPolicy {
   reuseGraceSeconds: number
 }
 
+/** What the policy looks at: a session and its user, whether read for a refresh or for a listing. */
+export interface SessionPolicyState {
+  session: Pick<RefreshTokenState['session'], 'revokedAt' | 'version' | 'expiresAt' | 'lastUsedAt'>
+  user: RefreshTokenState['user']
+}
+
 /**
- * Why a session may not mint new tokens, or null when it may. The reasons are for logs only:
- * the client always hears the same `invalid_grant`.
+ * Why a session may not mint new tokens, or null when it may (the definition of an active
+ * session). The reasons are for logs only: the client always hears the same `invalid_grant`.
  */
-export function whySessionCannotRefresh(state: RefreshTokenState, now: Date, policy: SessionPolicy): string | null {
+export function whySessionCannotRefresh(state: SessionPolicyState, now: Date, policy: SessionPolicy): string | null {
   const { session, user } = state
   if (session.revokedAt) return 'session revoked'
   if (user.lockedAt) return 'account locked'

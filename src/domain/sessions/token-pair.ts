@@ -9,6 +9,8 @@ export interface TokenPair {
   /** Seconds until the refresh token stops working if unused. */
   refreshExpiresIn: number
   sessionId: string
+  /** The access token's scope (a refresh may narrow it). */
+  scope: string
 }
 
 export async function issueTokenPair(
@@ -34,5 +36,6 @@ export async function issueTokenPair(
     refreshToken: input.refreshToken.token,
     refreshExpiresIn: input.refreshExpiresIn,
     sessionId: session.id,
+    scope: session.scope,
   }
 }

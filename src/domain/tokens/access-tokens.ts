@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose'
+import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
 import { epochSeconds, type Clock } from '../clock.js'
 import { InvalidTokenError } from '../errors.js'
-import type { KeyRing } from './key-ring.js'
+import type { KeyRingSource } from './key-ring-source.js'
 
 /** RFC 9068 claims plus Latch's `sid` (session) and `ver` (refreshTokenVersion at issue). */
 export interface AccessTokenClaims {
@@ -28,7 +28,8 @@ export interface AccessTokenSubject {
 }
 
 export interface AccessTokensOptions {
-  keyRing: KeyRing
+  /** Consulted on every call, so a rotation takes effect without rebuilding anything. */
+  keys: KeyRingSource
   issuer: string
   /** The audience of Latch's own API: tokens for other audiences are not accepted by verify(). */
   audience: string
@@ -52,7 +53,7 @@ export class AccessTokens {
   }
 
   async issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
-    const { keyRing, issuer, lifetimeSeconds, clock } = this.options
+    const { keys, issuer, lifetimeSeconds, clock } = this.options
     const iat = epochSeconds(clock.now())
     const claims: AccessTokenClaims = {
       iss: issuer,
@@ -66,7 +67,7 @@ export class AccessTokens {
       sid: subject.sessionId,
       ver: subject.version,
     }
-    const signer = keyRing.active
+    const signer = keys.current().active
     const token = await new SignJWT({ ...claims })
       .setProtectedHeader({ alg: signer.alg, typ: 'at+jwt', kid: signer.kid })
       .sign(signer.privateKey)
@@ -76,14 +77,21 @@ export class AccessTokens {
   /**
    * Verifies signature, `typ`, issuer, audience and lifetime. Only algorithms of keys in the ring
    * are accepted, so `alg: none` and HS*-with-a-public-key confusion cannot pass, and a `kid` not
-   * in the ring fails.
+   * in the ring fails. The audience is Latch's own unless `options.audience` names the ones to
+   * accept instead (introspection accepts every registered client's); an empty list accepts none.
+   * A kid this replica has not seen yet triggers one (rate-limited) reload of the keys first:
+   * another replica may have added a key this one has not picked up yet.
    */
-  async verify(token: string): Promise<AccessTokenClaims> {
-    const { keyRing, issuer, audience, clock, leewaySeconds = 5 } = this.options
+  async verify(token: string, options: { audience?: string | readonly string[] } = {}): Promise<AccessTokenClaims> {
+    const { keys, issuer, clock, leewaySeconds = 5 } = this.options
+    const audience = options.audience ?? this.options.audience
     try {
+      let keyRing = keys.current()
+      const { kid } = protectedHeader(token)
+      if (typeof kid === 'string' && !keyRing.has(kid) && (await keys.refreshForUnknownKid(kid))) keyRing = keys.current()
       const { payload } = await jwtVerify(token, keyRing.verificationKeys, {
         issuer,
-        audience,
+        audience: typeof audience === 'string' ? audience : [...audience],
         algorithms: keyRing.algorithms,
         typ: 'at+jwt',
         currentDate: clock.now(),
@@ -99,5 +107,14 @@ export class AccessTokens {
       if (error instanceof joseErrors.JOSEError) throw new InvalidTokenError(`access token rejected: ${error.code}`)
       throw error
     }
+  }
+}
+
+/** jose's decodeProtectedHeader throws a plain TypeError for a malformed token: that is a client fault, not a bug. */
+function protectedHeader(token: string): ReturnType<typeof decodeProtectedHeader> {
+  try {
+    return decodeProtectedHeader(token)
+  } catch {
+    throw new InvalidTokenError('access token is not a well-formed JWS')
   }
 }

@@ -3,7 +3,12 @@ import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, 
 export const SIGNING_ALGORITHMS = ['EdDSA', 'ES256'] as const
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
 
-interface SigningKey {
+export function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
+  return (SIGNING_ALGORITHMS as readonly unknown[]).includes(value)
+}
+
+/** A signing key ready to use: the imported private key and its public JWK (never `d`). */
+export interface SigningKey {
   kid: string
   alg: SigningAlgorithm
   privateKey: CryptoKey
@@ -11,40 +16,46 @@ interface SigningKey {
 }
 
 /**
- * The keys access tokens are signed with: one active key that signs, older keys kept only so
- * tokens they signed still verify until they expire. Only public halves are ever published.
+ * The keys in force at one instant, immutable: the key that signs, and the published keys that
+ * verify (the signer among them). A new ring replaces the old one as a whole, so readers never see
+ * a half-updated set. Only public halves are ever published.
  */
 export class KeyRing {
-  readonly #keys: readonly SigningKey[]
+  readonly #signer: SigningKey
+  readonly #published: readonly SigningKey[]
   readonly #verificationKeys: JWTVerifyGetKey
   readonly #jwks: { keys: JWK[] }
 
-  private constructor(keys: SigningKey[]) {
-    if (keys.length === 0) throw new RangeError('a key ring needs at least one key')
-    this.#keys = keys
-    this.#jwks = { keys: keys.map((key) => key.publicJwk) }
+  /** `published` is the JWKS in order; the signer is always verifiable, so it is added if missing. */
+  constructor(signer: SigningKey, published: readonly SigningKey[]) {
+    this.#signer = signer
+    this.#published = published.some((key) => key.kid === signer.kid) ? published : [signer, ...published]
+    this.#jwks = { keys: this.#published.map((key) => key.publicJwk) }
     this.#verificationKeys = createLocalJWKSet(this.#jwks)
   }
 
-  /** Builds a ring from private JWKs; the first one signs. Each JWK must name its `alg`. */
+  /** Builds a ring from private JWKs (static configuration): the first one signs, the rest only verify. */
   static async fromPrivateJwks(jwks: readonly JWK[]): Promise<KeyRing> {
-    return new KeyRing(await Promise.all(jwks.map(importSigningKey)))
+    if (jwks.length === 0) throw new RangeError('a key ring needs at least one key')
+    const keys = await Promise.all(jwks.map(importSigningKey))
+    return new KeyRing(keys[0]!, keys)
   }
 
-  /** A fresh private JWK, for development and for key rotation. */
+  /** A fresh private JWK whose kid is its RFC 7638 thumbprint, for development and for key rotation. */
   static async generatePrivateJwk(alg: SigningAlgorithm): Promise<JWK> {
     const { privateKey } = await generateKeyPair(alg, { extractable: true, crv: alg === 'EdDSA' ? 'Ed25519' : undefined })
     const jwk = await exportJWK(privateKey)
     return { ...jwk, alg, kid: await calculateJwkThumbprint(jwk), use: 'sig' }
   }
 
+  /** The key that signs now. */
   get active(): Readonly<SigningKey> {
-    return this.#keys[0]!
+    return this.#signer
   }
 
-  /** The algorithms a token may claim: exactly those of keys in the ring, so never `none` or HS*. */
+  /** The algorithms a token may claim: exactly those of published keys, so never `none` or HS*. */
   get algorithms(): SigningAlgorithm[] {
-    return [...new Set(this.#keys.map((key) => key.alg))]
+    return [...new Set(this.#published.map((key) => key.alg))]
   }
 
   /** The public JWK Set, as served at /.well-known/jwks.json. */
@@ -52,22 +63,34 @@ export class KeyRing {
     return this.#jwks
   }
 
-  /** Resolves a token's `kid` to a key of this ring; an unknown kid fails verification. */
+  get kids(): string[] {
+    return this.#published.map((key) => key.kid)
+  }
+
+  has(kid: string): boolean {
+    return this.#published.some((key) => key.kid === kid)
+  }
+
+  /** Resolves a token's `kid` to a published key; an unknown kid fails verification. */
   get verificationKeys(): JWTVerifyGetKey {
     return this.#verificationKeys
   }
 }
 
-async function importSigningKey(jwk: JWK): Promise<SigningKey> {
-  const alg = jwk.alg as SigningAlgorithm
-  if (!SIGNING_ALGORITHMS.includes(alg)) {
+/** Imports a private JWK (which must name its `alg`); the kid defaults to the RFC 7638 thumbprint. */
+export async function importSigningKey(jwk: JWK): Promise<SigningKey> {
+  const alg = jwk.alg
+  if (!isSigningAlgorithm(alg)) {
     throw new RangeError(`signing key has alg ${String(jwk.alg)}; expected one of ${SIGNING_ALGORITHMS.join(', ')}`)
   }
   if (typeof jwk.d !== 'string') throw new RangeError('signing keys must be private JWKs (with "d")')
-  const { d: _private, ...publicParameters } = jwk
-  const thumbprint = await calculateJwkThumbprint(publicParameters)
-  const kid = jwk.kid ?? thumbprint
+  const publicJwk = publicHalf(jwk)
+  const kid = jwk.kid ?? (await calculateJwkThumbprint(publicJwk))
   const privateKey = (await importJWK(jwk, alg)) as CryptoKey
-  const publicJwk: JWK = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, ...(jwk.y ? { y: jwk.y } : {}), alg, kid, use: 'sig' }
-  return { kid, alg, privateKey, publicJwk }
+  return { kid, alg, privateKey, publicJwk: { ...publicJwk, kid } }
+}
+
+/** The public parameters of a private JWK, as published: never `d`. */
+export function publicHalf(jwk: JWK): JWK {
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, ...(jwk.y ? { y: jwk.y } : {}), alg: jwk.alg, ...(jwk.kid ? { kid: jwk.kid } : {}), use: 'sig' }
 }

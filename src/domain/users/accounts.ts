@@ -36,10 +36,22 @@ export async function createUser(deps: CoreDependencies, input: NewAccount, cont
   return user
 }
 
-/** Locks an account: no login, no refresh, and every session it had is revoked, atomically. */
-export async function lockUser(deps: CoreDependencies, input: { userId: string; reason: string }, context: RequestContext): Promise<User> {
-  const audit = { type: 'user_locked', context, userId: input.userId, detail: { reason: input.reason } } as const
-  const user = await deps.users.lock({ ...input, audit, ...revocationTiming(deps) })
+export interface LockInput {
+  userId: string
+  reason: string
+  /** Lock even the last unlocked admin (otherwise LastAdminError). */
+  force?: boolean | undefined
+}
+
+/**
+ * Locks an account: no login, no refresh, and every session it had is revoked, atomically. The
+ * last unlocked admin is only locked with `force`: nobody would be left to unlock anyone.
+ */
+export async function lockUser(deps: CoreDependencies, input: LockInput, context: RequestContext): Promise<User> {
+  const force = input.force ?? false
+  const detail = { reason: input.reason, ...(force ? { force } : {}) }
+  const audit = { type: 'user_locked', context, userId: input.userId, detail } as const
+  const user = await deps.users.lock({ userId: input.userId, reason: input.reason, force, audit, ...revocationTiming(deps) })
   if (!user) throw new NotFoundError(`no user with id ${input.userId}`)
   return user
 }
@@ -49,6 +61,12 @@ export async function unlockUser(deps: CoreDependencies, input: { userId: string
   const audit = { type: 'user_unlocked', context, userId: input.userId } as const
   const user = await deps.users.unlock({ ...input, audit, ...revocationTiming(deps) })
   if (!user) throw new NotFoundError(`no user with id ${input.userId}`)
+  return user
+}
+
+export async function findUserById(deps: CoreDependencies, userId: string): Promise<User> {
+  const user = await deps.users.findById(userId)
+  if (!user) throw new NotFoundError('No such user.', { detail: `no user with id ${userId}` })
   return user
 }
 

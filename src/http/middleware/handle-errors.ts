@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa'
 import type { Logger } from '../../logger.js'
-import { sendError, toErrorResponse } from '../errors.js'
+import { errorDialectOf, sendError, toErrorResponse } from '../errors.js'
 
 /**
  * Outermost middleware: logs each request once (method, path, status, duration; never bodies,
@@ -15,9 +15,19 @@ export function handleErrors(logger: Logger, options: { bodyLimit: number }): Mi
     let logFields: Record<string, unknown> = {}
     try {
       await next()
-      if (ctx.status === 404 && ctx.body == null) ctx.throw(404)
+      if (ctx.body == null) {
+        if (ctx.status === 404) ctx.throw(404)
+        // The router answers a method it knows on a path it has with 405, and a method no router
+        // implements (PROPFIND, TRACE, …) with 501; both name the path's methods in Allow. With
+        // none, the path does not exist.
+        if (ctx.status === 405 || ctx.status === 501) {
+          if (ctx.response.get('Allow')) ctx.throw(405)
+          ctx.remove('Allow')
+          ctx.throw(404)
+        }
+      }
     } catch (error) {
-      const response = toErrorResponse(error, options)
+      const response = toErrorResponse(error, { ...options, dialect: errorDialectOf(ctx) })
       sendError(ctx, response)
       logFields = response.unexpected
         ? { err: error }

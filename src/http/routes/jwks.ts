@@ -1,5 +1,5 @@
 import Router from '@koa/router'
-import type { KeyRing } from '../../domain/tokens/key-ring.js'
+import type { KeyRingSource } from '../../domain/tokens/key-ring-source.js'
 import type { OperationSpecs } from '../openapi.js'
 
 export const jwksOperations: OperationSpecs = {
@@ -11,15 +11,16 @@ export const jwksOperations: OperationSpecs = {
 }
 
 /**
- * Public verification keys. Cached briefly: edges refetch on an unknown kid anyway, and a new key
- * is published before it signs anything.
+ * Public verification keys in force now. Caches may keep a copy for the publication delay: a new
+ * key is published at least that long (plus one replica refresh interval) before it signs
+ * anything, so no cached copy can lack a key that signs.
  */
-export function jwksRoutes(keyRing: KeyRing): Router {
+export function jwksRoutes(keyRing: KeyRingSource, options: { maxAgeSeconds: number }): Router {
   const router = new Router()
   router.get('/.well-known/jwks.json', (ctx) => {
-    ctx.set('Cache-Control', 'public, max-age=300')
+    ctx.set('Cache-Control', `public, max-age=${options.maxAgeSeconds}`)
     ctx.type = 'application/jwk-set+json'
-    ctx.body = keyRing.jwks
+    ctx.body = keyRing.current().jwks
   })
   return router
 }

@@ -10,7 +10,12 @@ import { jsonBody } from '../middleware/json-body.js'
 import { requestContext } from '../request-context.js'
 import { Email, Password, RefreshToken } from './inputs.js'
 
-const LoginInput = z.strictObject({ email: Email, password: Password })
+const LoginInput = z.strictObject({
+  email: Email,
+  password: Password,
+  /** A registered public client to start the session for; the first-party client (LATCH_CLIENT_ID) if absent. */
+  client_id: z.string().min(1, { error: 'must not be empty' }).max(256, { error: 'must be at most 256 characters' }).optional(),
+})
 const RefreshInput = z.strictObject({ refresh_token: RefreshToken })
 
 const tokenPair = { description: 'A new token pair (Cache-Control: no-store)', schema: TokenPairBody }
@@ -20,7 +25,13 @@ export const sessionOperations: OperationSpecs = {
     summary: 'Check a password and start a session',
     tag: 'sessions',
     body: { schema: LoginInput },
-    responses: { 200: tokenPair, 400: 'invalid_request', 401: 'invalid_grant', 403: 'account_locked (only after a correct password)', 503: 'temporarily_unavailable' },
+    responses: {
+      200: tokenPair,
+      400: 'invalid_request, or unauthorized_client for a confidential client_id',
+      401: 'invalid_grant, or invalid_client for an unknown or disabled client_id',
+      403: 'account_locked (only after a correct password)',
+      503: 'temporarily_unavailable',
+    },
   },
   'POST /refresh': {
     summary: 'Rotate a refresh token: a new pair; reuse after the grace window revokes the session',
@@ -47,13 +58,13 @@ export function sessionRoutes(core: Core, options: { bodyLimit: number }): Route
   const body = jsonBody(options.bodyLimit)
 
   router.post('/login', body, async (ctx) => {
-    const input = parseInput(LoginInput, ctx.request.body)
-    sendTokens(ctx, await core.login(input, requestContext(ctx)))
+    const { client_id: clientId, ...input } = parseInput(LoginInput, ctx.request.body)
+    sendTokens(ctx, await core.login({ ...input, ...(clientId === undefined ? {} : { clientId }) }, requestContext(ctx)))
   })
 
   router.post('/refresh', body, async (ctx) => {
     const input = parseInput(RefreshInput, ctx.request.body)
-    sendTokens(ctx, await core.refresh(input.refresh_token, requestContext(ctx)))
+    sendTokens(ctx, await core.refresh({ refreshToken: input.refresh_token }, requestContext(ctx)))
   })
 
   router.post('/logout', body, async (ctx) => {

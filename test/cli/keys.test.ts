@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import test, { type ExecutionContext } from 'ava'
+import { KeyEncryption } from '../../src/domain/tokens/key-encryption.js'
+import { generateKeyVariables, generateStaticKeyVariables } from '../../src/keys/load-keys.js'
+import { connect } from '../../src/storage/connect.js'
+import { freshDatabase, PROVIDERS, type Provider } from '../helpers/databases.js'
+
+/** `latch keys rotate` and `latch keys list`, run as real processes against a real database. */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const INSTANT = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z'
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** This process's environment without Latch's settings or ava's IPC channel (which would keep the child alive), plus `env`. */
+function latchCli(args: string[], env: Record<string, string>): Promise<Run> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(LATCH_|NODE_CHANNEL_|DATABASE_URL$|LOG_LEVEL$|NODE_ENV$)/.test(name)))
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { ...inherited, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(deadline)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+function succeeded(t: ExecutionContext, run: Run): string {
+  t.is(run.code, 0, run.stderr)
+  t.is(run.stderr, '')
+  return run.stdout
+}
+
+interface ListedKey {
+  kid: string
+  alg: string
+  state: string
+  createdAt: string
+  activatesAt: string
+  retiresAt: string | null
+}
+
+for (const provider of PROVIDERS) {
+  test(`${provider}: keys list shows the first key active; keys rotate adds a pending key, schedules the old one's retirement, and prints one line`, async (t) => {
+    const database = await freshDatabase(provider as Provider)
+    t.teardown(() => database.drop())
+    const keys = await generateKeyVariables('EdDSA')
+    const env = { DATABASE_URL: database.url, ...keys }
+    const run = (...args: string[]) => latchCli(args, env)
+
+    const table = succeeded(t, await run('keys', 'list')).trimEnd().split('\n')
+    t.is(table.length, 2)
+    t.regex(table[0]!, /^KID\s+ALG\s+STATE\s+CREATEDAT\s+ACTIVATESAT\s+RETIRESAT$/)
+    const [firstKid, alg, state, createdAt, activatesAt, retiresAt] = table[1]!.split(/\s+/)
+    t.deepEqual({ alg, state, retiresAt }, { alg: 'EdDSA', state: 'active', retiresAt: '-' })
+    t.regex(createdAt!, new RegExp(`^${INSTANT}$`))
+    t.is(activatesAt, createdAt, 'the first key signs at once')
+    const first = { kid: firstKid!, activatesAt: activatesAt! }
+
+    const line = succeeded(t, await run('keys', 'rotate', '--alg', 'ES256'))
+    const match = new RegExp(`^added ES256 key (\\S+): published now, signs from (${INSTANT}); ${first.kid} retires at (${INSTANT})\\n$`).exec(line)
+    t.truthy(match, line)
+    const [, kid, newActivatesAt, oldRetiresAt] = match!
+
+    const listed = JSON.parse(succeeded(t, await run('keys', 'list', '--json'))) as ListedKey[]
+    t.deepEqual(
+      listed.map(({ kid, alg, state, activatesAt, retiresAt }) => ({ kid, alg, state, activatesAt, retiresAt })),
+      [
+        { kid: first.kid, alg: 'EdDSA', state: 'active', activatesAt: first.activatesAt, retiresAt: oldRetiresAt },
+        { kid, alg: 'ES256', state: 'pending', activatesAt: newActivatesAt, retiresAt: null },
+      ],
+    )
+    // Defaults: published 300 s (the JWKS max-age) plus one 30 s refresh interval before it signs;
+    // the old key stays for one 300 s token lifetime and 60 s of leeway after that.
+    t.is(Date.parse(newActivatesAt!) - Date.parse(listed[1]!.createdAt), 330_000)
+    t.is(Date.parse(oldRetiresAt!) - Date.parse(newActivatesAt!), 360_000)
+
+    // Nothing printed holds private key material, and the rotation is in the audit trail as the operator's.
+    const db = connect(database.url)
+    t.teardown(() => db.close())
+    const encryption = new KeyEncryption(Buffer.from(keys.LATCH_KEY_ENCRYPTION_KEY!, 'base64url'))
+    for (const row of await db.prisma.signingKey.findMany()) {
+      const { d } = encryption.open(row.kid, row.privateJwk)
+      t.false([...table, line, JSON.stringify(listed)].join('\n').includes(d!))
+    }
+    const audited = await db.prisma.auditEvent.findMany({ where: { type: 'signing_key_added' }, orderBy: { id: 'asc' } })
+    t.deepEqual(
+      audited.map((event) => [event.actorId, JSON.parse(event.detail!).kid]),
+      [
+        [null, first.kid],
+        ['cli', kid],
+      ],
+    )
+  })
+}
+
+test('sqlite: keys rotate and keys list refuse with one line when LATCH_SIGNING_KEYS fixes the keys', async (t) => {
+  const database = await freshDatabase('sqlite')
+  t.teardown(() => database.drop())
+  const env = { DATABASE_URL: database.url, ...(await generateStaticKeyVariables('EdDSA')) }
+  for (const args of [['keys', 'rotate'], ['keys', 'list', '--json']]) {
+    const run = await latchCli(args, env)
+    t.is(run.code, 1, args.join(' '))
+    t.is(run.stdout, '')
+    t.regex(run.stderr, /^latch: signing keys are fixed by LATCH_SIGNING_KEYS \(static mode\)[^\n]+\n$/)
+  }
+})

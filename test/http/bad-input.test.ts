@@ -1,0 +1,254 @@
+import test, { type ExecutionContext } from 'ava'
+import { PROVIDERS } from '../helpers/databases.js'
+import { eachDatabase } from '../helpers/each-database.js'
+import { adminSession, PASSWORD, TestLatch, uniqueEmail, type Response } from '../helpers/latch.js'
+
+/**
+ * Bad input is refused before it reaches the domain, always in the documented shape
+ * `{"error", "error_description"}` with `Cache-Control: no-store`, never with a stack trace, never
+ * with the values that were sent, and never as a 500.
+ */
+
+const JSON_TYPE = { 'content-type': 'application/json' }
+const DEFAULT_BODY_LIMIT = 16_384
+
+/** Every response this file sees, so that the file can show none of them was a 500. */
+const seen: { request: string; status: number }[] = []
+
+async function send(server: TestLatch, method: string, path: string, init: Parameters<TestLatch['request']>[2] = {}): Promise<Response> {
+  const response = await server.request(method, path, init)
+  seen.push({ request: `${method} ${path}`, status: response.status })
+  return response
+}
+
+/** A raw body with a JSON Content-Type. */
+const postRaw = (server: TestLatch, path: string, body: string, headers: Record<string, string> = JSON_TYPE) =>
+  send(server, 'POST', path, { body, headers })
+
+/** Asserts the documented error: status, code, exactly two string fields, no-store, no stack trace. */
+function assertError(t: ExecutionContext, response: Response, status: number, error: string): string {
+  t.is(response.status, status, response.text)
+  t.deepEqual(Object.keys(response.body ?? {}).sort(), ['error', 'error_description'], response.text)
+  t.is(response.body.error, error)
+  t.is(typeof response.body.error_description, 'string')
+  t.true(response.body.error_description.length > 0)
+  t.is(response.headers.get('cache-control'), 'no-store')
+  t.regex(response.headers.get('content-type') ?? '', /^application\/json/)
+  assertNoStackTrace(t, response.text)
+  return response.body.error_description as string
+}
+
+function assertNoStackTrace(t: ExecutionContext, text: string): void {
+  t.notRegex(text, /\bat \S+ \(|\bat (file|node):|\n\s+at /, 'no stack frame in an error body')
+  t.notRegex(text, /\/work\/|\/src\/|node_modules|file:\/\/|\.(ts|js|mjs):\d+/, 'no file path in an error body')
+}
+
+test.after.always('no response in this file was a 500', (t) => {
+  t.true(seen.length > 0)
+  t.deepEqual(seen.filter(({ status }) => status >= 500), [])
+})
+
+eachDatabase((provider, server) => {
+  test(`${provider}: malformed JSON is 400 invalid_request`, async (t) => {
+    for (const body of ['{"email": "a@example.com", "password": ', '{email: "a@example.com"}', "{'email': 1}", '{"a":1}}', 'not json']) {
+      assertError(t, await postRaw(server(), '/login', body), 400, 'invalid_request')
+    }
+  })
+
+  test(`${provider}: a JSON body that is not an object (array, string, number, null) is 400`, async (t) => {
+    for (const body of ['[]', '[{"email":"a@example.com","password":"x"}]', '"a@example.com"', '42', 'true', 'null']) {
+      for (const path of ['/login', '/register', '/refresh', '/logout']) {
+        const description = assertError(t, await postRaw(server(), path, body), 400, 'invalid_request')
+        t.is(description, 'The request body must be a valid JSON object.')
+      }
+    }
+  })
+
+  test(`${provider}: a body that is not declared as JSON is 415 invalid_request`, async (t) => {
+    const json = JSON.stringify({ email: uniqueEmail(), password: PASSWORD })
+    for (const contentType of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) {
+      const response = await postRaw(server(), '/register', json, { 'content-type': contentType })
+      t.is(assertError(t, response, 415, 'invalid_request'), 'Content-Type must be application/json.')
+    }
+    // fetch labels a bare string body text/plain; with no body at all there is no Content-Type.
+    assertError(t, await send(server(), 'POST', '/login', { body: json }), 415, 'invalid_request')
+    assertError(t, await send(server(), 'POST', '/refresh'), 415, 'invalid_request')
+    // The JSON was well-formed: nothing was created from it.
+    const login = await send(server(), 'POST', '/login', { json: JSON.parse(json) })
+    assertError(t, login, 401, 'invalid_grant')
+  })
+
+  test(`${provider}: a body over LATCH_BODY_LIMIT (16384 bytes by default) is 413 invalid_request`, async (t) => {
+    const ofLength = (length: number) => {
+      const shell = JSON.stringify({ email: 'a@example.com', password: '' })
+      return JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(length - shell.length) })
+    }
+    const atLimit = ofLength(DEFAULT_BODY_LIMIT)
+    t.is(Buffer.byteLength(atLimit), DEFAULT_BODY_LIMIT)
+    // At the limit the body is parsed (and refused for its oversized field); one byte more is not.
+    const parsed = assertError(t, await postRaw(server(), '/login', atLimit), 400, 'invalid_request')
+    t.regex(parsed, /password/)
+    const over = await postRaw(server(), '/login', ofLength(DEFAULT_BODY_LIMIT + 1))
+    t.is(assertError(t, over, 413, 'invalid_request'), `The request body exceeds ${DEFAULT_BODY_LIMIT} bytes.`)
+
+    // Also without a Content-Length (chunked), where only counting the bytes can tell.
+    const chunks = Array.from({ length: 20 }, () => new TextEncoder().encode(' '.repeat(1000)))
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(chunk)
+        controller.close()
+      },
+    })
+    const chunked = await fetch(server().url + '/register', { method: 'POST', headers: JSON_TYPE, body, duplex: 'half' } as RequestInit)
+    const text = await chunked.text()
+    seen.push({ request: 'POST /register (chunked)', status: chunked.status })
+    t.is(chunked.status, 413, text)
+    t.is(JSON.parse(text).error, 'invalid_request')
+    t.is(chunked.headers.get('cache-control'), 'no-store')
+  })
+
+  test(`${provider}: missing fields are 400 and each one is named`, async (t) => {
+    const cases: [string, object, string[]][] = [
+      ['/register', {}, ['email', 'password']],
+      ['/register', { email: uniqueEmail() }, ['password']],
+      ['/login', { password: PASSWORD }, ['email']],
+      ['/refresh', {}, ['refresh_token']],
+      ['/logout', {}, ['refresh_token']],
+    ]
+    for (const [path, json, fields] of cases) {
+      const description = assertError(t, await send(server(), 'POST', path, { json }), 400, 'invalid_request')
+      for (const field of fields) t.regex(description, new RegExp(`\\b${field}\\b`), `${path} names ${field}`)
+    }
+    const admin = await adminSession(server())
+    const lock = await send(server(), 'POST', `/admin/users/${crypto.randomUUID()}/lock`, {
+      json: {},
+      headers: { authorization: `Bearer ${admin.accessToken}` },
+    })
+    t.regex(assertError(t, lock, 400, 'invalid_request'), /\breason\b/)
+  })
+
+  test(`${provider}: fields of the wrong type are 400, named, and their values are not echoed`, async (t) => {
+    const secret = `S3cret-${crypto.randomUUID()}`
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['/register', { email: uniqueEmail(), password: [secret] }, 'password'],
+      ['/register', { email: uniqueEmail(), password: { value: secret } }, 'password'],
+      ['/login', { email: { address: secret }, password: PASSWORD }, 'email'],
+      ['/login', { email: uniqueEmail(), password: 12_345_678 }, 'password'],
+      ['/refresh', { refresh_token: { token: secret } }, 'refresh_token'],
+      ['/logout', { refresh_token: [secret] }, 'refresh_token'],
+      ['/logout', { refresh_token: null }, 'refresh_token'],
+    ]
+    for (const [path, json, field] of cases) {
+      const response = await send(server(), 'POST', path, { json })
+      const description = assertError(t, response, 400, 'invalid_request')
+      t.regex(description, new RegExp(`\\b${field}\\b`))
+      t.false(response.text.includes(secret), `${path} does not echo the value sent`)
+      t.false(response.text.includes('12345678'))
+    }
+  })
+
+  test(`${provider}: unknown extra fields are 400, naming the field but not any value sent`, async (t) => {
+    const password = `Pw-${crypto.randomUUID()}`
+    const extraValue = `extra-${crypto.randomUUID()}`
+    const email = uniqueEmail()
+    for (const path of ['/register', '/login']) {
+      const response = await send(server(), 'POST', path, { json: { email, password, role: 'admin', note: extraValue } })
+      const description = assertError(t, response, 400, 'invalid_request')
+      t.regex(description, /\brole\b/)
+      t.regex(description, /\bnote\b/)
+      t.false(response.text.includes(password), 'the password is not echoed')
+      t.false(response.text.includes(extraValue), 'the extra value is not echoed')
+      t.false(response.text.includes(email), 'the email is not echoed')
+    }
+    const refresh = await send(server(), 'POST', '/refresh', { json: { refresh_token: 'latch_rt_x', grant_type: extraValue } })
+    t.regex(assertError(t, refresh, 400, 'invalid_request'), /\bgrant_type\b/)
+    t.false(refresh.text.includes(extraValue))
+    // Refused means refused: the register attempt with an extra field created no account.
+    assertError(t, await send(server(), 'POST', '/login', { json: { email, password } }), 401, 'invalid_grant')
+  })
+
+  test(`${provider}: oversized email, password and refresh_token fields are 400`, async (t) => {
+    const longEmail = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.example`
+    t.true(longEmail.length > 254)
+    const cases: [string, object, RegExp][] = [
+      ['/register', { email: longEmail, password: PASSWORD }, /\bemail\b.*254/],
+      ['/login', { email: longEmail, password: PASSWORD }, /\bemail\b.*254/],
+      ['/register', { email: uniqueEmail(), password: 'p'.repeat(1025) }, /\bpassword\b.*1024/],
+      ['/login', { email: uniqueEmail(), password: 'p'.repeat(1025) }, /\bpassword\b.*1024/],
+      ['/refresh', { refresh_token: `latch_rt_${'r'.repeat(600)}` }, /\brefresh_token\b.*512/],
+      ['/logout', { refresh_token: `latch_rt_${'r'.repeat(600)}` }, /\brefresh_token\b.*512/],
+    ]
+    for (const [path, json, expected] of cases) {
+      const response = await send(server(), 'POST', path, { json })
+      t.regex(assertError(t, response, 400, 'invalid_request'), expected)
+      t.false(response.text.includes('pppppppp') || response.text.includes('rrrrrrrr') || response.text.includes('aaaaaaaa'))
+    }
+  })
+
+  test(`${provider}: an unknown route is 404 not_found, whatever the method`, async (t) => {
+    for (const [method, path] of [['GET', '/nope'], ['POST', '/nope'], ['GET', '/'], ['GET', '/login/extra'], ['GET', '/v1/login'], ['DELETE', '/users/1'], ['PROPFIND', '/nope']]) {
+      const response = await send(server(), method!, path!, method === 'POST' ? { json: {} } : {})
+      t.is(assertError(t, response, 404, 'not_found'), 'No such endpoint.', `${method} ${path}`)
+    }
+  })
+
+  test(`${provider}: a known route with a method it does not support is 405 method_not_allowed, with Allow`, async (t) => {
+    const cases: [string, string, string][] = [
+      ['GET', '/login', 'POST'],
+      ['PUT', '/register', 'POST'],
+      ['DELETE', '/refresh', 'POST'],
+      ['GET', '/logout-all', 'POST'],
+      ['POST', '/me', 'GET'],
+      ['DELETE', '/me', 'GET'],
+      ['POST', '/healthz', 'GET'],
+      ['PATCH', '/.well-known/jwks.json', 'GET'],
+      ['PROPFIND', '/login', 'POST'],
+      ['PURGE', '/me', 'GET'],
+    ]
+    for (const [method, path, allowed] of cases) {
+      const response = await send(server(), method, path, method === 'POST' ? { json: {} } : {})
+      t.is(assertError(t, response, 405, 'method_not_allowed'), 'This endpoint does not support that method.', `${method} ${path}`)
+      t.true((response.headers.get('allow') ?? '').split(/,\s*/).includes(allowed), `${method} ${path} → Allow: ${response.headers.get('allow')}`)
+      t.false((response.headers.get('allow') ?? '').split(/,\s*/).includes(method), `Allow does not list ${method}`)
+    }
+  })
+
+  test(`${provider}: a user id that is not a UUID is 400 for an admin, before anything is looked up`, async (t) => {
+    const admin = await adminSession(server())
+    const headers = { authorization: `Bearer ${admin.accessToken}` }
+    for (const id of ['not-a-uuid', '123', `${crypto.randomUUID()}x`, "1' OR '1'='1"]) {
+      const path = `/admin/users/${encodeURIComponent(id)}/lock`
+      const lock = await send(server(), 'POST', path, { headers, json: { reason: 'bad id' } })
+      t.is(assertError(t, lock, 400, 'invalid_request'), 'user id must be a UUID', id)
+      const unlock = await send(server(), 'POST', `/admin/users/${encodeURIComponent(id)}/unlock`, { headers })
+      t.is(assertError(t, unlock, 400, 'invalid_request'), 'user id must be a UUID', id)
+    }
+    // A well-formed id of nobody is a different answer: 404.
+    const nobody = await send(server(), 'POST', `/admin/users/${crypto.randomUUID()}/lock`, { headers, json: { reason: 'nobody' } })
+    assertError(t, nobody, 404, 'not_found')
+  })
+
+  test(`${provider}: a client's malformed request is logged as a request at info level, not as a server failure`, async (t) => {
+    const response = await postRaw(server(), '/register', '{"email":')
+    assertError(t, response, 400, 'invalid_request')
+    const requestId = response.headers.get('x-request-id')
+    t.truthy(requestId)
+    const line = server().logs.find((entry) => entry.includes(requestId!))
+    t.truthy(line, 'the request was logged')
+    t.like(JSON.parse(line!), { level: 30, msg: 'request', status: 400, error: 'invalid_request' })
+    t.false(line!.includes('"stack"'))
+  })
+})
+
+for (const provider of PROVIDERS) {
+  test(`${provider}: LATCH_BODY_LIMIT sets the limit, and the description states it`, async (t) => {
+    const server = await TestLatch.start(provider, { env: { LATCH_BODY_LIMIT: '2048' } })
+    t.teardown(() => server.close())
+    const body = (length: number) => JSON.stringify({ refresh_token: 'x', pad: ' '.repeat(length - 30) })
+    t.is(Buffer.byteLength(body(2048)), 2048)
+    // At the limit the body is parsed (and refused for its unknown field); over it, it is not parsed.
+    t.regex(assertError(t, await postRaw(server, '/refresh', body(2048)), 400, 'invalid_request'), /\bpad\b/)
+    const over = await postRaw(server, '/refresh', body(2049))
+    t.is(assertError(t, over, 413, 'invalid_request'), 'The request body exceeds 2048 bytes.')
+  })
+}
