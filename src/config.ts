@@ -53,6 +53,8 @@ const EnvironmentSchema = z
     LATCH_KEY_PUBLICATION_DELAY: seconds(0, DAY, 300),
     LATCH_KEY_REFRESH_INTERVAL: seconds(1, 3600, 30),
     LATCH_TRUST_PROXY: flag.default(false),
+    LATCH_FEED_HEARTBEAT: seconds(1, 60, 2),
+    LATCH_FEED_MAX_STREAMS: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1).max(100_000).default(1000),
   })
   .superRefine((env, context) => {
     if (env.LATCH_SESSION_IDLE_TTL > env.LATCH_SESSION_ABSOLUTE_TTL) {
@@ -131,6 +133,10 @@ export interface Config {
   registrationOpen: boolean
   keys: KeySettings
   trustProxy: boolean
+  /** Seconds between two heartbeats on each revocation-feed stream. */
+  feedHeartbeat: number
+  /** Most revocation-feed streams one replica holds open. */
+  feedMaxStreams: number
 }
 
 function keySource(env: z.infer<typeof EnvironmentSchema>): KeySource {
@@ -183,5 +189,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
     registrationOpen: env.LATCH_REGISTRATION === 'open',
     keys: keySettings(env),
     trustProxy: env.LATCH_TRUST_PROXY,
+    feedHeartbeat: env.LATCH_FEED_HEARTBEAT,
+    feedMaxStreams: env.LATCH_FEED_MAX_STREAMS,
   })
 }

@@ -7,6 +7,8 @@ import { AccessTokens } from './domain/tokens/access-tokens.js'
 import type { KeyRing } from './domain/tokens/key-ring.js'
 import type { KeyRingSource } from './domain/tokens/key-ring-source.js'
 import { PasswordHasher } from './domain/users/password-hasher.js'
+import { RevocationFeed } from './feed/revocation-feed.js'
+import { WebhookDelivery } from './feed/webhook-delivery.js'
 import { createApp } from './http/app.js'
 import { openSigningKeys, type SigningKeys } from './keys/open-signing-keys.js'
 import { createLogger, type Logger } from './logger.js'
@@ -23,6 +25,10 @@ export interface Latch {
   readonly keyRing: KeyRing
   database: Database
   logger: Logger
+  /** This replica's side of the revocation feed (started only with `background`). */
+  feed: RevocationFeed
+  /** Ends every feed stream, so that a graceful shutdown is not held open by them. */
+  closeStreams(): void
   close(): Promise<void>
 }
 
@@ -32,6 +38,12 @@ export interface LatchOptions {
   hasher?: PasswordHasher
   /** Apply pending migrations before serving (the server does; one-shot CLI commands need not). */
   migrate?: boolean
+  /**
+   * Run what a serving replica runs besides answering requests: the revocation feed's reads and
+   * pruning, LISTEN for other replicas' revocations (PostgreSQL), webhook delivery. One-shot CLI
+   * commands leave it off.
+   */
+  background?: boolean
 }
 
 /**
@@ -43,12 +55,13 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
   const clock = options.clock ?? systemClock
   const database = connect(config.databaseUrl)
   let keys: SigningKeys | undefined
+  const closers: (() => unknown)[] = []
   try {
     if (options.migrate) {
       const { applied } = await migrate(database)
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations')
     }
-    const stores = createStores(database.prisma, database.provider)
+    const stores = createStores(database)
     keys = await openSigningKeys(config.keys, { store: stores.signingKeys, clock, logger })
     const { keyRing, refreshTokenKey } = keys
     const core = createCore({
@@ -80,7 +93,31 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
     })
     // The first-party client (LATCH_CLIENT_ID) must exist before /login issues tokens for it.
     await core.ensureFirstPartyClient()
-    const app = createApp({ core, keyRing, jwksMaxAge: config.keys.publicationDelay, health: stores.health, logger, bodyLimit: config.bodyLimit, issuer: config.issuer, trustProxy: config.trustProxy })
+    const feed = new RevocationFeed({ store: stores.revocationFeed, signal: stores.revocationSignal, keys: keyRing, issuer: config.issuer, clock, logger, heartbeatSeconds: config.feedHeartbeat })
+    closers.push(() => feed.close())
+    if (options.background) {
+      await feed.start()
+      const listener = stores.listenToOtherReplicas((error, retryInMs) =>
+        logger.warn({ err: error, retryInMs }, 'lost the LISTEN connection for other replicas\' revocations; polling meanwhile'),
+      )
+      closers.push(() => listener.close())
+      const webhooks = new WebhookDelivery({ store: stores.feedWebhooks, feed, clock, logger })
+      feed.onEvents(() => void webhooks.run())
+      webhooks.start()
+      closers.push(() => webhooks.close())
+    }
+    const app = createApp({
+      core,
+      keyRing,
+      feed,
+      jwksMaxAge: config.keys.publicationDelay,
+      feedMaxStreams: config.feedMaxStreams,
+      health: stores.health,
+      logger,
+      bodyLimit: config.bodyLimit,
+      issuer: config.issuer,
+      trustProxy: config.trustProxy,
+    })
     const opened = keys
     return {
       app,
@@ -91,12 +128,16 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
       },
       database,
       logger,
+      feed,
+      closeStreams: () => feed.close(),
       close: async () => {
+        await Promise.all(closers.map((close) => close()))
         opened.close()
         await database.close()
       },
     }
   } catch (error) {
+    await Promise.all(closers.map((close) => close()))
     keys?.close()
     await database.close()
     throw error

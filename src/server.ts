@@ -8,7 +8,7 @@ import { createLatch } from './latch.js'
  * SIGINT stop accepting connections, let in-flight requests finish, then close the database.
  */
 export async function serve(config: Readonly<Config>): Promise<void> {
-  const latch = await createLatch(config, { migrate: true })
+  const latch = await createLatch(config, { migrate: true, background: true })
   const server = latch.app.listen(config.port, config.host)
   await once(server, 'listening')
   const { port } = server.address() as AddressInfo
@@ -21,6 +21,8 @@ export async function serve(config: Readonly<Config>): Promise<void> {
     if (stopping) return
     stopping = true
     latch.logger.info({ signal }, 'shutting down')
+    // Feed streams never end by themselves; end them so that edges reconnect to another replica.
+    latch.closeStreams()
     server.close()
     server.closeIdleConnections()
     const deadline = setTimeout(() => server.closeAllConnections(), 10_000).unref()

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { LatchError } from '../domain/errors.js'
 import { registerAuditCommands } from './commands/audit.js'
-import { registerClientCommands } from './commands/clients.js'
+import { registerClientCommands, registerEdgeCommand } from './commands/clients.js'
 import { registerKeyCommands } from './commands/keys.js'
 import { registerServerCommands } from './commands/server.js'
 import { registerUserCommands } from './commands/users.js'
@@ -19,6 +19,7 @@ registerServerCommands(program)
 registerUserCommands(program)
 registerAuditCommands(program)
 registerClientCommands(program)
+registerEdgeCommand(program)
 registerKeyCommands(program)
 
 try {

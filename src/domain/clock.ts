@@ -8,6 +8,12 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() }
 
+/**
+ * The clock skew Latch allows for between the replicas that sign and the edges that verify: a
+ * token may be accepted somewhere up to this long after its `exp` by Latch's clock.
+ */
+export const CLOCK_SKEW_SECONDS = 60
+
 export function addSeconds(date: Date, seconds: number): Date {
   return new Date(date.getTime() + seconds * 1000)
 }

@@ -1,4 +1,4 @@
-import { addSeconds, type Clock } from './clock.js'
+import { addSeconds, CLOCK_SKEW_SECONDS, type Clock } from './clock.js'
 import type { AccessTokenRevocationStore, AuditStore, ClientStore, RevocationTiming, SessionStore, UserStore } from './ports.js'
 import type { RefreshTokenSecrets } from './sessions/refresh-token-secrets.js'
 import type { SessionPolicy } from './sessions/session-policy.js'
@@ -32,9 +32,10 @@ export interface CoreDependencies {
 
 /**
  * Stamps a revocation with now and with the instant after which it cannot matter: every access
- * token it could affect was issued before now, so all of them are expired one lifetime later.
+ * token it could affect was issued before now, so all of them are expired one lifetime later,
+ * and no edge accepts them once the clock-skew allowance has passed too.
  */
 export function revocationTiming({ clock, accessTokens }: Pick<CoreDependencies, 'clock' | 'accessTokens'>): RevocationTiming {
   const at = clock.now()
-  return { at, feedExpiresAt: addSeconds(at, accessTokens.lifetimeSeconds) }
+  return { at, feedExpiresAt: addSeconds(at, accessTokens.lifetimeSeconds + CLOCK_SKEW_SECONDS) }
 }

@@ -236,8 +236,12 @@ export interface Client {
 }
 
 export interface ClientStore {
-  /** Stores a new client and its audit record in one transaction. */
-  create(client: Client, audit: AuditRecord): Promise<void>
+  /**
+   * Stores a new client and its audit record in one transaction, with its feed webhook when it has
+   * one: that webhook's delivery starts at the oldest retained revocation, so a new receiver gets
+   * the full current set.
+   */
+  create(client: Client, audit: AuditRecord, webhook?: { url: string }): Promise<void>
   findById(id: string): Promise<Client | null>
   /**
    * Makes a configured client exist with this type, scope and audience: inserts it with its audit
@@ -289,6 +293,68 @@ export interface SigningKeyStore {
    * record, in one transaction. Returns the kids it scheduled for retirement.
    */
   add(input: { key: StoredSigningKey; retirePreviousAt: Date; audit: AuditRecord }): Promise<string[]>
+}
+
+export type RevocationKind = 'session' | 'user_version' | 'user_disabled' | 'user_enabled' | 'access_token'
+
+/** One entry of the revocation outbox, as the event feed reads it back. */
+export interface RevocationRecord {
+  /** Increases in commit order; the feed's cursor. */
+  cursor: number
+  kind: RevocationKind
+  userId: string
+  sessionId: string | null
+  /** user_version: tokens whose `ver` is below this are revoked. */
+  minVersion: number | null
+  /** access_token: the revoked token's jti. */
+  jti: string | null
+  reason: string
+  createdAt: Date
+  /** After this instant no access token the entry could affect can still be accepted. */
+  expiresAt: Date
+}
+
+/** The revocation outbox read as a feed. Every read sees committed entries only. */
+export interface RevocationFeedStore {
+  /** Entries with a cursor above `after`, in cursor order, at most `limit`. */
+  readAfter(after: number, limit: number): Promise<RevocationRecord[]>
+  /** The oldest retained cursor (null while the log is empty) and the latest cursor ever written (0 before the first). */
+  bounds(): Promise<{ oldest: number | null; latest: number }>
+  /**
+   * Deletes the oldest entries up to the first one still alive at `now`, never the latest entry
+   * (it keeps the latest cursor known). Returns how many went.
+   */
+  prune(now: Date): Promise<number>
+}
+
+/** Wakes the feed when revocations may have committed: in this process, or on PostgreSQL in any replica. */
+export interface RevocationSignal {
+  subscribe(listener: () => void): () => void
+}
+
+/** A webhook receiver of the revocation feed, as the delivery loop sees it. */
+export interface FeedWebhook {
+  clientId: string
+  url: string
+  /** The last cursor the receiver acknowledged. */
+  cursor: number
+  /** Failed attempts in a row. */
+  failures: number
+}
+
+/**
+ * Delivery state of webhook receivers, shared by every replica. A replica delivers to a webhook
+ * only while it holds that webhook's lease, so each SET goes out once, in order.
+ */
+export interface FeedWebhookStore {
+  /** Leases, until `leaseUntil`, every webhook whose next attempt is due at `now` and that no live lease holds. */
+  claimDue(input: { owner: string; now: Date; leaseUntil: Date }): Promise<FeedWebhook[]>
+  /** Records an acknowledged cursor and clears the failure count; false when `owner` no longer holds the lease. */
+  acknowledge(input: { clientId: string; owner: string; cursor: number }): Promise<boolean>
+  /** Counts a failed attempt, schedules the next one and releases the lease. */
+  fail(input: { clientId: string; owner: string; error: string; nextAttemptAt: Date }): Promise<void>
+  /** Releases the lease; the next attempt is due at once. */
+  release(input: { clientId: string; owner: string }): Promise<void>
 }
 
 /** A storage health probe. */

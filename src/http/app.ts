@@ -2,6 +2,7 @@ import Koa from 'koa'
 import type { Core } from '../domain/core.js'
 import type { StorageHealth } from '../domain/ports.js'
 import type { KeyRingSource } from '../domain/tokens/key-ring-source.js'
+import type { RevocationFeed } from '../feed/revocation-feed.js'
 import type { Logger } from '../logger.js'
 import { LATCH_VERSION } from '../version.js'
 import { handleErrors } from './middleware/handle-errors.js'
@@ -11,6 +12,7 @@ import { adminAuditOperations, adminAuditRoutes } from './routes/admin-audit.js'
 import { adminKeyOperations, adminKeyRoutes } from './routes/admin-keys.js'
 import { adminSessionOperations, adminSessionRoutes } from './routes/admin-sessions.js'
 import { adminUserOperations, adminUserRoutes } from './routes/admin-users.js'
+import { eventOperations, eventRoutes } from './routes/events.js'
 import { healthOperations, healthRoutes } from './routes/health.js'
 import { jwksOperations, jwksRoutes } from './routes/jwks.js'
 import { meOperations, meRoutes } from './routes/me.js'
@@ -32,6 +34,7 @@ export const OPERATIONS: OperationSpecs = {
   ...adminKeyOperations,
   ...oauthMetadataOperations,
   ...oauthOperations,
+  ...eventOperations,
 }
 
 export interface AppDependencies {
@@ -40,6 +43,9 @@ export interface AppDependencies {
   keyRing: KeyRingSource
   /** Cache-Control max-age of the JWKS: the key publication delay. */
   jwksMaxAge: number
+  feed: RevocationFeed
+  /** Most revocation-feed streams held open at once. */
+  feedMaxStreams: number
   health: StorageHealth
   logger: Logger
   bodyLimit: number
@@ -73,6 +79,7 @@ export function createApp(deps: AppDependencies): Koa {
     adminKeyRoutes(deps.core, options),
     oauthMetadataRoutes({ issuer: deps.issuer, signingAlgorithms: () => deps.keyRing.current().algorithms }),
     oauthRoutes(deps.core, options),
+    eventRoutes(deps.core, deps.feed, { maxStreams: deps.feedMaxStreams }),
     openApiRoutes(OPERATIONS, { issuer: deps.issuer, version: LATCH_VERSION }),
   ]
   for (const router of routers) {

@@ -5,8 +5,17 @@ import { isUniqueViolation } from './prisma-errors.js'
 
 export function createClientStore(prisma: PrismaClient): ClientStore {
   return {
-    async create(client, audit) {
-      await prisma.$transaction([prisma.client.create({ data: toRow(client) }), prisma.auditEvent.create({ data: auditRow(audit, client.createdAt) })])
+    async create(client, audit, webhook) {
+      await prisma.$transaction(async (tx) => {
+        await tx.client.create({ data: toRow(client) })
+        if (webhook) {
+          // From the oldest retained revocation: a new receiver needs the whole current set.
+          const { _min, _max } = await tx.revocation.aggregate({ _min: { cursor: true }, _max: { cursor: true } })
+          const cursor = _min.cursor == null ? (_max.cursor ?? 0) : _min.cursor - 1
+          await tx.feedWebhook.create({ data: { clientId: client.id, url: webhook.url, cursor, nextAttemptAt: client.createdAt, createdAt: client.createdAt } })
+        }
+        await tx.auditEvent.create({ data: auditRow(audit, client.createdAt) })
+      })
     },
 
     async findById(id) {

@@ -15,6 +15,8 @@ export interface Database {
   prisma: PrismaClient
   /** Migration-aware (it can also open a shadow database), which migrate() relies on. */
   adapterFactory: SqlDriverAdapterFactory
+  /** PostgreSQL only: how to open a connection of one's own (LISTEN cannot share a pooled one). */
+  postgres?: { connectionString: string; connectionTimeoutMillis: number; schema?: string }
   close(): Promise<void>
 }
 
@@ -71,7 +73,13 @@ function connectPostgres(databaseUrl: string): Database {
     schema ? { schema } : undefined,
   )
   const prisma = new PrismaClient({ adapter: adapterFactory })
-  return { provider: 'postgresql', prisma, adapterFactory, close: () => prisma.$disconnect() }
+  return {
+    provider: 'postgresql',
+    prisma,
+    adapterFactory,
+    postgres: { connectionString, connectionTimeoutMillis, ...(schema ? { schema } : {}) },
+    close: () => prisma.$disconnect(),
+  }
 }
 
 /** Prisma's default `connect_timeout`, in seconds. */

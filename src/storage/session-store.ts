@@ -2,9 +2,9 @@ import { asRole, type SessionStore } from '../domain/ports.js'
 import type { PrismaClient } from './generated/postgresql/client.js'
 import { appendAudit, auditRow } from './audit-log.js'
 import { isUniqueViolation } from './prisma-errors.js'
-import { appendRevocations, revokeEverySession } from './revocation-log.js'
+import type { RevocationOutbox } from './revocation-log.js'
 
-export function createSessionStore(prisma: PrismaClient): SessionStore {
+export function createSessionStore(prisma: PrismaClient, outbox: RevocationOutbox): SessionStore {
   return {
     async start({ session, token, audit }) {
       await prisma.$transaction([
@@ -80,21 +80,21 @@ export function createSessionStore(prisma: PrismaClient): SessionStore {
     },
 
     async revoke({ sessionId, reason, audit, ...timing }) {
-      return prisma.$transaction(async (tx) => {
+      return outbox.transaction(async (tx) => {
         const [session] = await tx.session.updateManyAndReturn({
           where: { id: sessionId, revokedAt: null },
           data: { revokedAt: timing.at, revokeReason: reason },
           select: { userId: true },
         })
         if (!session) return false
-        await appendRevocations(tx, [{ kind: 'session', userId: session.userId, sessionId, reason }], timing)
+        await outbox.append(tx, [{ kind: 'session', userId: session.userId, sessionId, reason }], timing)
         await appendAudit(tx, { ...audit, userId: session.userId, detail: { ...audit.detail, sessionId } }, timing.at)
         return true
       })
     },
 
     async revokeAllForUser({ userId, reason, audit, ...timing }) {
-      const revoked = await prisma.$transaction((tx) => revokeEverySession(tx, { userId, reason, audit, ...timing }))
+      const revoked = await outbox.transaction((tx) => outbox.revokeEverySession(tx, { userId, reason, audit, ...timing }))
       if (!revoked) throw new Error(`revokeAllForUser: no user ${userId}`)
       return revoked.version
     },

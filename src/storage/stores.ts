@@ -1,10 +1,24 @@
-import type { AccessTokenRevocationStore, AuditStore, ClientStore, SessionStore, SigningKeyStore, StorageHealth, UserStore } from '../domain/ports.js'
+import type {
+  AccessTokenRevocationStore,
+  AuditStore,
+  ClientStore,
+  FeedWebhookStore,
+  RevocationFeedStore,
+  RevocationSignal,
+  SessionStore,
+  SigningKeyStore,
+  StorageHealth,
+  UserStore,
+} from '../domain/ports.js'
 import { createAccessTokenRevocationStore } from './access-token-revocations.js'
 import { createAuditStore } from './audit-log.js'
 import { createClientStore } from './client-store.js'
-import type { Provider } from './connect.js'
-import type { PrismaClient } from './generated/postgresql/client.js'
+import type { Database } from './connect.js'
+import { createFeedWebhookStore } from './feed-webhook-store.js'
 import { translateUnavailable } from './prisma-errors.js'
+import { createRevocationFeedStore } from './revocation-feed-store.js'
+import { revocationChannel, RevocationOutbox } from './revocation-log.js'
+import { listenForRevocations, LocalRevocationSignal } from './revocation-signal.js'
 import { createSessionStore } from './session-store.js'
 import { createSigningKeyStore } from './signing-key-store.js'
 import { createUserStore } from './user-store.js'
@@ -16,21 +30,40 @@ export interface Stores {
   clients: ClientStore
   accessTokenRevocations: AccessTokenRevocationStore
   signingKeys: SigningKeyStore
+  revocationFeed: RevocationFeedStore
+  feedWebhooks: FeedWebhookStore
+  /** Fires after every revocation this process commits; see listenToOtherReplicas for the others. */
+  revocationSignal: RevocationSignal
+  /**
+   * PostgreSQL: makes revocations committed by other replicas fire revocationSignal too (LISTEN on
+   * a connection of its own). A serving replica calls it; one-shot CLI commands need not. On
+   * SQLite, one process owns the database and there is nothing to listen to.
+   */
+  listenToOtherReplicas(onError: (error: Error, retryInMs: number) => void): { close(): Promise<void> }
   health: StorageHealth
 }
 
-/**
- * The Prisma implementations of the domain's ports, with outages mapped to 503s. `provider` is for
- * the few statements whose SQL differs (row locks exist on PostgreSQL only).
- */
-export function createStores(prisma: PrismaClient, provider: Provider): Stores {
+/** The Prisma implementations of the domain's ports, with outages mapped to 503s. */
+export function createStores(database: Database): Stores {
+  const { prisma, provider } = database
+  const signal = new LocalRevocationSignal()
+  const channel = revocationChannel(database.postgres?.schema)
+  const outbox = new RevocationOutbox(prisma, provider, channel, () => signal.notify())
   return {
-    users: translateUnavailable(createUserStore(prisma, provider)),
-    sessions: translateUnavailable(createSessionStore(prisma)),
+    users: translateUnavailable(createUserStore(prisma, provider, outbox)),
+    sessions: translateUnavailable(createSessionStore(prisma, outbox)),
     audit: translateUnavailable(createAuditStore(prisma)),
     clients: translateUnavailable(createClientStore(prisma)),
-    accessTokenRevocations: translateUnavailable(createAccessTokenRevocationStore(prisma)),
+    accessTokenRevocations: translateUnavailable(createAccessTokenRevocationStore(prisma, outbox)),
     signingKeys: translateUnavailable(createSigningKeyStore(prisma, provider)),
+    revocationFeed: translateUnavailable(createRevocationFeedStore(prisma)),
+    feedWebhooks: translateUnavailable(createFeedWebhookStore(prisma)),
+    revocationSignal: signal,
+    listenToOtherReplicas(onError) {
+      const settings = database.postgres
+      if (!settings) return { close: async () => {} }
+      return listenForRevocations({ ...settings, channel, onNotify: () => signal.notify(), onError })
+    },
     health: translateUnavailable({
       async ping() {
         await prisma.$queryRaw`SELECT 1`

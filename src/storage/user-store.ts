@@ -5,9 +5,9 @@ import { Prisma, type PrismaClient, type User as UserRow } from './generated/pos
 import { appendAudit, auditRow } from './audit-log.js'
 import { assertAnUnlockedAdminRemains, lockAdminRows } from './last-admin-guard.js'
 import { isUniqueViolation } from './prisma-errors.js'
-import { appendRevocations, revokeEverySession } from './revocation-log.js'
+import type { RevocationOutbox } from './revocation-log.js'
 
-export function createUserStore(prisma: PrismaClient, provider: Provider): UserStore {
+export function createUserStore(prisma: PrismaClient, provider: Provider, outbox: RevocationOutbox): UserStore {
   return {
     async create(user, audit) {
       try {
@@ -33,24 +33,24 @@ export function createUserStore(prisma: PrismaClient, provider: Provider): UserS
     },
 
     async lock({ userId, reason, force = false, audit, ...timing }) {
-      return prisma.$transaction(async (tx) => {
+      return outbox.transaction(async (tx) => {
         await lockAdminRows(tx, provider, userId)
         const before = await tx.user.findUnique({ where: { id: userId } })
         if (!before) return null
-        await revokeEverySession(tx, { userId, reason: 'account_locked', lock: { reason }, audit, ...timing })
+        await outbox.revokeEverySession(tx, { userId, reason: 'account_locked', lock: { reason }, audit, ...timing })
         await assertAnUnlockedAdminRemains(tx, toUser(before), force)
         return toUser(await tx.user.findUniqueOrThrow({ where: { id: userId } }))
       })
     },
 
     async unlock({ userId, audit, ...timing }) {
-      return prisma.$transaction(async (tx) => {
+      return outbox.transaction(async (tx) => {
         const [row] = await tx.user.updateManyAndReturn({
           where: { id: userId },
           data: { lockedAt: null, lockReason: null, updatedAt: timing.at },
         })
         if (!row) return null
-        await appendRevocations(tx, [{ kind: 'user_enabled', userId, reason: 'account_unlocked' }], timing)
+        await outbox.append(tx, [{ kind: 'user_enabled', userId, reason: 'account_unlocked' }], timing)
         await appendAudit(tx, audit, timing.at)
         return toUser(row)
       })

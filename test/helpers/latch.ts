@@ -69,6 +69,7 @@ export class TestLatch {
       })
       latch = await createLatch(config, {
         migrate: true,
+        background: true,
         logger: createLogger('debug', sink),
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.hasher ? { hasher: options.hasher } : {}),

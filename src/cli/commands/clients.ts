@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander'
 import { OPERATOR_CONTEXT } from '../../domain/core.js'
 import { CLIENT_TYPES, type ClientType } from '../../domain/ports.js'
-import { withLatch } from '../context.js'
+import { cliConfig, withLatch } from '../context.js'
 
 interface CreateClientOptions {
   name: string
@@ -9,6 +9,7 @@ interface CreateClientOptions {
   audience?: string
   scope?: string
   origin: string[]
+  webhook?: string
   json: boolean
 }
 
@@ -21,6 +22,7 @@ export function registerClientCommands(program: Command): void {
     .option('--audience <audience>', 'aud of its access tokens (default: LATCH_AUDIENCE)')
     .option('--scope <scope>', 'space-separated scopes its sessions are granted (default: LATCH_SCOPE)')
     .option('--origin <origin>', 'an exact browser origin allowed for it (repeatable)', (origin: string, all: string[]) => [...all, origin], [])
+    .option('--webhook <url>', 'confidential clients: push the revocation feed to this https URL')
     .option('--json', 'print JSON', false)
     .action(async (options: CreateClientOptions) =>
       withLatch(async ({ core }) => {
@@ -31,6 +33,7 @@ export function registerClientCommands(program: Command): void {
             allowedOrigins: options.origin,
             ...(options.audience === undefined ? {} : { audience: options.audience }),
             ...(options.scope === undefined ? {} : { scope: options.scope }),
+            ...(options.webhook === undefined ? {} : { webhookUrl: options.webhook }),
           },
           OPERATOR_CONTEXT,
         )
@@ -41,6 +44,50 @@ export function registerClientCommands(program: Command): void {
         }
         const credentials = secret === null ? `client_id=${client.id}` : `client_id=${client.id} client_secret=${secret} (shown once: store it now)`
         console.log(`created ${client.type} client "${client.name}": ${credentials}`)
+      }),
+    )
+}
+
+interface CreateEdgeOptions {
+  name: string
+  webhook?: string
+  json: boolean
+}
+
+/**
+ * An edge (a resource server or gateway verifying tokens locally) in one command: a confidential
+ * client for the revocation feed and introspection, and optionally a webhook the feed is pushed to.
+ */
+export function registerEdgeCommand(program: Command): void {
+  program
+    .command('create-edge')
+    .description('register an edge that follows the revocation feed; prints its credentials (the secret this once) and the feed URLs')
+    .requiredOption('--name <name>', 'what the edge is, for people')
+    .option('--webhook <url>', 'push the feed to this https URL instead of (or besides) the edge reading it')
+    .option('--json', 'print JSON', false)
+    .action(async (options: CreateEdgeOptions) =>
+      withLatch(async ({ core }) => {
+        const { issuer } = cliConfig()
+        const { client, secret } = await core.createClient(
+          { name: options.name, type: 'confidential', ...(options.webhook === undefined ? {} : { webhookUrl: options.webhook }) },
+          OPERATOR_CONTEXT,
+        )
+        const base = issuer.replace(/\/+$/, '')
+        const view = {
+          client_id: client.id,
+          client_secret: secret,
+          issuer,
+          events_stream_endpoint: `${base}/events/stream`,
+          events_endpoint: `${base}/events`,
+          introspection_endpoint: `${base}/oauth/introspect`,
+          ...(options.webhook === undefined ? {} : { webhook: options.webhook }),
+        }
+        if (options.json) {
+          console.log(JSON.stringify(view, null, 2))
+          return
+        }
+        console.log(`created edge "${client.name}": client_id=${client.id} client_secret=${secret} (shown once: store it now)`)
+        console.log(`feed: ${view.events_stream_endpoint} (SSE) or ${view.events_endpoint} (polling), HTTP Basic with these credentials`)
       }),
     )
 }

@@ -40,3 +40,24 @@ function isExactOrigin(origin: string): boolean {
     return false
   }
 }
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/**
+ * Where revocation SETs are pushed. HTTPS, since the receiver acts on what arrives (the SETs are
+ * signed, but an eavesdropper would still learn who is revoked), except to a receiver on this
+ * machine. No credentials in the URL: they would sit in the database in clear.
+ */
+export function checkWebhookUrl(url: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new InvalidRequestError('webhook: must be an absolute https:// URL')
+  }
+  const secure = parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname))
+  if (!secure) throw new InvalidRequestError('webhook: must be an https:// URL (http:// only to localhost)')
+  if (parsed.username || parsed.password) throw new InvalidRequestError('webhook: must not carry credentials')
+  if (url.length > 2048) throw new InvalidRequestError('webhook: must be at most 2048 characters')
+  return parsed.toString()
+}

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { CoreDependencies } from '../dependencies.js'
 import type { Client, ClientType, RequestContext } from '../ports.js'
-import { checkAudience, checkClientName, checkOrigins, checkScope } from './client-rules.js'
+import { InvalidRequestError } from '../errors.js'
+import { checkAudience, checkClientName, checkOrigins, checkScope, checkWebhookUrl } from './client-rules.js'
 import { mintClientSecret } from './client-secrets.js'
 
 export interface NewClient {
@@ -12,6 +13,8 @@ export interface NewClient {
   /** Defaults to the first-party scope (LATCH_SCOPE). */
   scope?: string
   allowedOrigins?: string[]
+  /** Confidential clients (edges) only: push the revocation feed to this URL (docs/revocation-feed.md). */
+  webhookUrl?: string
 }
 
 export interface CreatedClient {
@@ -20,8 +23,12 @@ export interface CreatedClient {
   secret: string | null
 }
 
-/** Registers an OAuth client, with its `client_created` audit record in the same transaction. */
+/** Registers an OAuth client, with its `client_created` audit record (and its webhook) in the same transaction. */
 export async function createClient(deps: CoreDependencies, input: NewClient, context: RequestContext): Promise<CreatedClient> {
+  if (input.webhookUrl !== undefined && input.type !== 'confidential') {
+    throw new InvalidRequestError('webhook: only confidential clients (edges) read the revocation feed')
+  }
+  const webhook = input.webhookUrl === undefined ? undefined : { url: checkWebhookUrl(input.webhookUrl) }
   const minted = input.type === 'confidential' ? mintClientSecret() : null
   const client: Client = {
     id: randomUUID(),
@@ -34,7 +41,9 @@ export async function createClient(deps: CoreDependencies, input: NewClient, con
     createdAt: deps.clock.now(),
     disabledAt: null,
   }
-  await deps.clients.create(client, { type: 'client_created', context, userId: null, detail: clientFacts(client) })
+  // The origin only: a receiver may have put a secret of its own in the path or query.
+  const detail = { ...clientFacts(client), ...(webhook ? { webhookOrigin: new URL(webhook.url).origin } : {}) }
+  await deps.clients.create(client, { type: 'client_created', context, userId: null, detail }, webhook)
   return { client, secret: minted?.secret ?? null }
 }
 

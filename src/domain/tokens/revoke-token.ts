@@ -1,3 +1,4 @@
+import { CLOCK_SKEW_SECONDS } from '../clock.js'
 import { revocationTiming, type CoreDependencies } from '../dependencies.js'
 import { InvalidRequestError, InvalidTokenError } from '../errors.js'
 import type { Client, RequestContext } from '../ports.js'
@@ -46,8 +47,8 @@ async function revokeAccessToken(deps: CoreDependencies, token: string, client: 
     sessionId: claims.sid,
     audit: { type: 'access_token_revoked', context, userId: claims.sub, detail: { clientId: client.id } },
     at: deps.clock.now(),
-    // The entry matters exactly as long as the token could still be accepted.
-    feedExpiresAt: new Date(claims.exp * 1000),
+    // The entry matters exactly as long as the token could still be accepted somewhere.
+    feedExpiresAt: new Date((claims.exp + CLOCK_SKEW_SECONDS) * 1000),
   })
 }
 

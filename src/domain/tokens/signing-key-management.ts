@@ -1,4 +1,4 @@
-import { addSeconds } from '../clock.js'
+import { addSeconds, CLOCK_SKEW_SECONDS } from '../clock.js'
 import { KeyRotationUnavailableError } from '../errors.js'
 import type { SigningKeyStore, StoredSigningKey } from '../ports.js'
 import type { KeyEncryption } from './key-encryption.js'
@@ -10,7 +10,7 @@ import type { KeyState, KeyTimes, ScheduledKey } from './key-schedule.js'
  * Margin added to a retiring key's last possible token lifetime before it leaves the JWKS: covers
  * clock skew between the replicas that sign and the edges that verify.
  */
-export const RETIREMENT_LEEWAY_SECONDS = 60
+export const RETIREMENT_LEEWAY_SECONDS = CLOCK_SKEW_SECONDS
 
 export interface RotationPolicy {
   /** The algorithm of keys generated without an explicit choice. */

@@ -28,6 +28,18 @@ export function requireClient(core: Core, options: { confidentialOnly?: boolean 
   }
 }
 
+/**
+ * Requires a confidential client authenticated with HTTP Basic: for GET endpoints (the event
+ * feed), which have no body to carry client_secret_post.
+ */
+export function requireBasicClient(core: Core): Middleware<ClientState> {
+  return async (ctx, next) => {
+    const credentials = clientCredentials(ctx.get('Authorization'), {})
+    ctx.state.client = await core.authenticateClient(credentials, { confidentialOnly: true })
+    await next()
+  }
+}
+
 /** Reads how the client presented itself; exported for tests of the parsing rules. */
 export function clientCredentials(authorization: string, body: unknown): ClientCredentials {
   const { client_id: clientId, client_secret: secret } = parseInput(ClientParameters, body)

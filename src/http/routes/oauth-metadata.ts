@@ -42,6 +42,9 @@ export function oauthMetadataRoutes(deps: { issuer: string; signingAlgorithms: (
       // Introspection answers confidential clients only, so `none` is not offered.
       introspection_endpoint_auth_methods_supported: AUTH_METHODS.filter((method) => method !== 'none'),
       access_token_signing_alg_values_supported: [...deps.signingAlgorithms()],
+      // Latch's revocation feed (docs/revocation-feed.md), for edges that verify tokens locally.
+      latch_events_endpoint: `${base}/events`,
+      latch_events_stream_endpoint: `${base}/events/stream`,
     }
   })
   return router
