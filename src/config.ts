@@ -54,6 +54,7 @@ const EnvironmentSchema = z
     LATCH_KEY_REFRESH_INTERVAL: seconds(1, 3600, 30),
     LATCH_TRUST_PROXY: flag.default(false),
     LATCH_FEED_HEARTBEAT: seconds(1, 60, 2),
+    LATCH_FEED_POLL_INTERVAL: seconds(1, 3600, 1),
     LATCH_FEED_MAX_STREAMS: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1).max(100_000).default(1000),
   })
   .superRefine((env, context) => {
@@ -135,6 +136,8 @@ export interface Config {
   trustProxy: boolean
   /** Seconds between two heartbeats on each revocation-feed stream. */
   feedHeartbeat: number
+  /** Seconds between two reads of the revocation log without a wake-up: the bound on a lost NOTIFY. */
+  feedPollInterval: number
   /** Most revocation-feed streams one replica holds open. */
   feedMaxStreams: number
 }
@@ -190,6 +193,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
     keys: keySettings(env),
     trustProxy: env.LATCH_TRUST_PROXY,
     feedHeartbeat: env.LATCH_FEED_HEARTBEAT,
+    feedPollInterval: env.LATCH_FEED_POLL_INTERVAL,
     feedMaxStreams: env.LATCH_FEED_MAX_STREAMS,
   })
 }

@@ -93,7 +93,7 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
     })
     // The first-party client (LATCH_CLIENT_ID) must exist before /login issues tokens for it.
     await core.ensureFirstPartyClient()
-    const feed = new RevocationFeed({ store: stores.revocationFeed, signal: stores.revocationSignal, keys: keyRing, issuer: config.issuer, clock, logger, heartbeatSeconds: config.feedHeartbeat })
+    const feed = new RevocationFeed({ store: stores.revocationFeed, signal: stores.revocationSignal, keys: keyRing, issuer: config.issuer, clock, logger, heartbeatSeconds: config.feedHeartbeat, pollMilliseconds: config.feedPollInterval * 1000 })
     closers.push(() => feed.close())
     if (options.background) {
       await feed.start()

@@ -84,7 +84,7 @@ export class RevocationFeed {
     this.#unsubscribe = this.#options.signal.subscribe(() => void this.sync())
     const every = (milliseconds: number, work: () => void) => this.#timers.push(setInterval(work, milliseconds).unref())
     every(this.#options.pollMilliseconds, () => void this.sync())
-    every(this.#options.heartbeatSeconds * 1000, () => this.#beatAll())
+    every(this.#options.heartbeatSeconds * 1000, () => void this.#beatAll())
     every(this.#options.pruneMilliseconds, () => void this.prune())
   }
 
@@ -107,7 +107,9 @@ export class RevocationFeed {
 
   /** True while this replica has read the table recently enough to vouch for its view. */
   get fresh(): boolean {
-    const window = Math.max(3 * this.#options.pollMilliseconds, 3000)
+    // The table is read at least once per heartbeat (see #beatAll); a few reads may be late
+    // before this replica stops vouching for its view.
+    const window = 3 * Math.max(this.#options.heartbeatSeconds * 1000, 1000)
     return this.#syncedAt !== null && this.#now() - this.#syncedAt <= window
   }
 
@@ -213,7 +215,9 @@ export class RevocationFeed {
     return Promise.all(records.map(async (record) => ({ cursor: record.cursor, set: await signSecurityEvent(securityEventClaims(record, issuer), keys.current()) })))
   }
 
-  #beatAll(): void {
+  /** A heartbeat vouches for a recent read, so one is made first when the last is older than a beat. */
+  async #beatAll(): Promise<void> {
+    if (this.#syncedAt === null || this.#now() - this.#syncedAt >= this.#options.heartbeatSeconds * 1000) await this.sync()
     for (const subscription of this.#subscriptions) subscription.beat()
   }
 
