@@ -89,9 +89,15 @@ for (const provider of PROVIDERS) {
     t.true(hook.attempts() >= 4, 'two failures, then both SETs')
     const order = hook.received.map((entry) => (decodeJwt(entry.body).sub_id as { user: { sub: string } }).user.sub)
     t.deepEqual(order.slice(0, 2), users.map((user) => user.userId), 'the first SET is redelivered before the second is sent')
-    const row = await server.latch.database.prisma.feedWebhook.findUniqueOrThrow({ where: { clientId: edge.clientId } })
+    // The receiver has answered; Latch records the acknowledgement just after. Wait for it.
+    const lastCursor = Number(decodeJwt(hook.received.at(-1)!.body).jti)
+    const readRow = () => server.latch.database.prisma.feedWebhook.findUniqueOrThrow({ where: { clientId: edge.clientId } })
+    let row = await readRow()
+    for (const deadline = Date.now() + 5000; (row.cursor !== lastCursor || row.leaseOwner !== null) && Date.now() < deadline; row = await readRow()) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    t.is(row.cursor, lastCursor, 'the cursor is the last acknowledged SET')
     t.is(row.failures, 0, 'an acknowledgement clears the failure count')
-    t.is(row.cursor, Number(decodeJwt(hook.received.at(-1)!.body).jti))
     t.is(row.leaseOwner, null, 'and the lease is released')
   })
 }
