@@ -10,8 +10,8 @@ const GRACE = 5_000
 const token = (overrides: Partial<RevocableClaims> = {}): RevocableClaims => ({ sub: 'alice', sid: 's1', ver: 3, jti: 'j1', ...overrides })
 const newSet = (maxEntries = 100) => new RevocationSet({ maxEntries, graceMs: GRACE })
 let cursor = 0
-const at = <R extends Revocation>(entry: Omit<R, 'cursor' | 'reason' | 'expiresAt'> & Partial<Pick<R, 'cursor' | 'expiresAt'>>): Revocation =>
-  ({ cursor: String(++cursor), reason: null, expiresAt: LATER, ...entry }) as unknown as Revocation
+type Input<R = Revocation> = R extends Revocation ? Omit<R, 'cursor' | 'reason' | 'expiresAt'> & Partial<Pick<R, 'cursor' | 'expiresAt'>> : never
+const at = (entry: Input): Revocation => ({ cursor: String(++cursor), reason: null, expiresAt: LATER, ...entry }) as Revocation
 
 test('a revoked session rejects the tokens of that sid only', (t) => {
   const set = newSet()
