@@ -1,4 +1,5 @@
-import { once } from 'node:events'
+import type { ExecutionContext } from 'ava'
+import { EventEmitter, once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
@@ -82,7 +83,7 @@ export class FeedFixture {
   /** Decides introspection answers: active, inactive, or `error` for a 500. */
   introspect: (token: string) => boolean | 'error' = () => true
   /** When set, streams answer this status instead of opening. */
-  streamStatus: number | null = null
+  feedStatus: number | null = null
   /** When true, new streams open (200) and then send nothing at all. */
   silentStreams = false
   /** When true, the JWKS endpoint answers 503. */
@@ -94,6 +95,7 @@ export class FeedFixture {
   readonly #entries: Entry[] = []
   readonly #streams = new Set<ServerResponse>()
   readonly #silent = new Set<ServerResponse>()
+  readonly #closings = new EventEmitter()
   #nextCursor = 1
   /** Cursor of the newest entry pruned from the log: resuming from before it needs a reset. */
   #floor = 0
@@ -124,6 +126,13 @@ export class FeedFixture {
     return fixture
   }
 
+  /** A fixture closed when the test ends. */
+  static async for(t: ExecutionContext, options: FeedFixtureOptions = {}): Promise<FeedFixture> {
+    const fixture = await FeedFixture.start(options)
+    t.teardown(() => fixture.close())
+    return fixture
+  }
+
   get signer(): SigningKey {
     return this.keys[0]!
   }
@@ -131,6 +140,11 @@ export class FeedFixture {
   /** How many streams are open now. */
   get openStreams(): number {
     return this.#streams.size
+  }
+
+  /** Resolves once no stream is open (the receivers closed theirs). */
+  async noOpenStreams(): Promise<void> {
+    while (this.#streams.size + this.#silent.size > 0) await once(this.#closings, 'closed')
   }
 
   /** The newest cursor, or '0'. */
@@ -311,13 +325,16 @@ export class FeedFixture {
         reset,
       })
     }
-    if (this.streamStatus !== null) return json(this.streamStatus, { error: 'temporarily_unavailable' })
+    if (this.feedStatus !== null) return json(this.feedStatus, { error: 'temporarily_unavailable' })
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
     response.flushHeaders()
     if (this.silentStreams) {
       // Deliberately nothing more: a connection that hangs.
       this.#silent.add(response)
-      response.on('close', () => this.#silent.delete(response))
+      response.on('close', () => {
+        this.#silent.delete(response)
+        this.#closings.emit('closed')
+      })
       return
     }
     response.write(`retry: ${this.#options.retryMs ?? 20}\n\n`)
@@ -325,7 +342,10 @@ export class FeedFixture {
     for (const entry of this.#entries) if (Number(entry.cursor) > after) response.write(setEvent(entry))
     response.write(this.#heartbeatEvent())
     this.#streams.add(response)
-    response.on('close', () => this.#streams.delete(response))
+    response.on('close', () => {
+      this.#streams.delete(response)
+      this.#closings.emit('closed')
+    })
   }
 
   #authenticated(authorization: string | undefined): boolean {
