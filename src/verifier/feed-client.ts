@@ -280,7 +280,7 @@ export class PollFeed extends Reconnecting {
       const target = new URL(url)
       if (cursor !== undefined) target.searchParams.set('after', cursor)
       target.searchParams.set('limit', String(limit))
-      const response = await fetch(target, { headers: { authorization, accept: 'application/json' }, signal: AbortSignal.any([signal, AbortSignal.timeout(timeout)]) })
+      const response = await fetch(target.href, { headers: { authorization, accept: 'application/json' }, signal: AbortSignal.any([signal, AbortSignal.timeout(timeout)]) })
       if (response.status !== 200) {
         await response.body?.cancel().catch(() => {})
         throw new FeedFailure(`HTTP ${response.status}`)

@@ -535,10 +535,14 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
         })
         const now = this.#now()
         if (verdict.ok) {
+          const wasOverflowed = this.#revocations.overflowed
           const result = this.#revocations.apply(verdict.revocation, now)
           if (result === 'overflow') {
-            this.#options.logger?.warn(`latch verifier: revocation set full (${this.#revocations.size} entries, maxEntries); stale until it can be rebuilt`)
-            this.emit('overflow', { entries: this.#revocations.size })
+            // Said once per overflow; the entries refused after it come again with the rebuild.
+            if (!wasOverflowed) {
+              this.#options.logger?.warn(`latch verifier: revocation set full (maxEntries ${this.#revocations.maxEntries}); stale until lapsed entries make room and it is rebuilt`)
+              this.emit('overflow', { entries: this.#revocations.size })
+            }
           } else {
             this.#counters.appliedSets += 1
             if (result === 'applied') this.emit('revocation', verdict.revocation)
