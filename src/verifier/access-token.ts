@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose'
 import { invalidToken, stale, VerifierError } from './errors.js'
 import { ASYMMETRIC_ALGORITHMS, isKeySetUnavailable } from './security-event.js'
 
@@ -39,28 +39,38 @@ const MAX_TOKEN_LENGTH = 16_384
  * within the leeway, and `sub`, `sid`, `ver`, `jti`, `exp` present with the right types.
  * Throws a VerifierError (`invalid_token`, or `stale` when the keys cannot be fetched).
  */
-export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, rules: AccessTokenRules, now: Date): Promise<AccessTokenClaims> {
-  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalidToken('malformed', 'The access token is malformed.')
-  let payload: Record<string, unknown>
-  try {
-    ;({ payload } = await jwtVerify(token, keys, {
-      issuer: rules.issuer,
-      audience: typeof rules.audience === 'string' ? rules.audience : [...rules.audience],
-      typ: 'at+jwt',
-      algorithms: [...(rules.algorithms ?? ASYMMETRIC_ALGORITHMS)],
-      clockTolerance: rules.leewaySeconds,
-      currentDate: now,
-      requiredClaims: ['sub', 'sid', 'ver', 'jti', 'exp'],
-    }))
-  } catch (error) {
-    throw refusal(error)
+export function verifyAccessToken(token: string, keys: JWTVerifyGetKey, rules: AccessTokenRules, now?: Date): Promise<AccessTokenClaims> {
+  return accessTokenVerifier(keys, rules)(token, now)
+}
+
+/**
+ * {@link verifyAccessToken} with its rules prepared once: the hot path of the verifier. Without
+ * `now`, jose reads the system clock itself and the options object is shared by every call.
+ */
+export function accessTokenVerifier(keys: JWTVerifyGetKey, rules: AccessTokenRules): (token: string, now?: Date) => Promise<AccessTokenClaims> {
+  const options: JWTVerifyOptions = Object.freeze({
+    issuer: rules.issuer,
+    audience: typeof rules.audience === 'string' ? rules.audience : [...rules.audience],
+    typ: 'at+jwt',
+    algorithms: [...(rules.algorithms ?? ASYMMETRIC_ALGORITHMS)],
+    clockTolerance: rules.leewaySeconds,
+    requiredClaims: ['sub', 'sid', 'ver', 'jti', 'exp'],
+  })
+  const accept = ({ payload }: { payload: Record<string, unknown> }): AccessTokenClaims => {
+    const { sub, sid, ver, jti } = payload
+    if (!isNonEmptyString(sub) || !isNonEmptyString(sid) || !isNonEmptyString(jti) || !Number.isSafeInteger(ver) || (ver as number) < 0) {
+      throw invalidToken('claims', 'The access token has claims of the wrong type.')
+    }
+    if (Array.isArray(payload.aud)) Object.freeze(payload.aud)
+    return Object.freeze(payload) as AccessTokenClaims
   }
-  const { sub, sid, ver, jti } = payload
-  if (!isNonEmptyString(sub) || !isNonEmptyString(sid) || !isNonEmptyString(jti) || !Number.isSafeInteger(ver) || (ver as number) < 0) {
-    throw invalidToken('claims', 'The access token has claims of the wrong type.')
+  const reject = (error: unknown): never => {
+    throw error instanceof VerifierError ? error : refusal(error)
   }
-  if (Array.isArray(payload.aud)) Object.freeze(payload.aud)
-  return Object.freeze(payload) as AccessTokenClaims
+  return (token, now) => {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return Promise.reject(invalidToken('malformed', 'The access token is malformed.'))
+    return jwtVerify(token, keys, now === undefined ? options : { ...options, currentDate: now }).then(accept, reject)
+  }
 }
 
 function refusal(error: unknown): VerifierError {

@@ -24,14 +24,14 @@ export class IntrospectionError extends Error {
  */
 export class Introspector {
   readonly #options: IntrospectorOptions
-  readonly #answers: ExpiringCache<Promise<boolean>>
+  readonly #answers: ExpiringCache<{ answer: Promise<boolean>; expiresAt: number }>
   requests = 0
   cacheHits = 0
   failures = 0
 
   constructor(options: IntrospectorOptions) {
     this.#options = options
-    this.#answers = new ExpiringCache(options.capacity)
+    this.#answers = new ExpiringCache(options.capacity, (entry) => entry.expiresAt)
   }
 
   /** Resolves with `active`; rejects with an IntrospectionError (which never names the token). */
@@ -40,10 +40,10 @@ export class Introspector {
     const cached = this.#answers.get(token, now)
     if (cached) {
       this.cacheHits += 1
-      return cached
+      return cached.answer
     }
     const answer = this.#ask(token)
-    this.#answers.set(token, answer, now + this.#options.ttl)
+    this.#answers.set(token, { answer, expiresAt: now + this.#options.ttl })
     answer.catch(() => this.#answers.delete(token))
     return answer
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose'
-import { verifyAccessToken, type AccessTokenClaims, type AccessTokenRules } from './access-token.js'
+import { accessTokenVerifier, type AccessTokenClaims, type AccessTokenRules } from './access-token.js'
 import { basicAuthorization } from './client-auth.js'
 import { compareCursors, isCursor } from './cursor.js'
 import { discover, type IssuerEndpoints } from './discovery.js'
@@ -11,7 +11,7 @@ import { bearerToken, koaMiddleware, type KoaLikeMiddleware, type KoaOptions, ty
 import { Introspector } from './introspection.js'
 import { RevocationSet, type Revocation } from './revocation-set.js'
 import { IGNORED_SET_REASONS, verifySecurityEvent, type IgnoredSetReason } from './security-event.js'
-import { ExpiringCache } from './token-cache.js'
+import { TokenCache } from './token-cache.js'
 
 export interface VerifierOptions {
   /** Latch's issuer (`LATCH_ISSUER`), exactly as in the tokens' `iss`; discovery starts from it. */
@@ -33,7 +33,10 @@ export interface VerifierOptions {
   onStale?: 'fail-closed' | 'introspect'
   /** Seconds of clock skew tolerated on `exp` (default 5). */
   leeway?: number
-  /** Distinct tokens whose verified claims are kept until their `exp` (default 10 000; 0 disables). */
+  /**
+   * Distinct tokens whose verified claims are kept until their `exp`, from their second
+   * verification on (default 10 000; 0 disables).
+   */
   tokenCacheSize?: number
   /** Hard cap on revocation entries (default 100 000). Past it the verifier is stale, never lenient. */
   maxEntries?: number
@@ -71,7 +74,7 @@ export interface VerifierStats {
   staleReason: StaleReason | 'discovery' | 'closed' | null
   /** Tokens accepted (including cache hits). */
   verified: number
-  /** Accepted tokens whose signature check was skipped because the exact token was cached. */
+  /** Verifications whose signature check was skipped because the exact token was cached (accepted or not). */
   cacheHits: number
   rejected: Record<VerifierErrorCode, number>
   rejectedReasons: Partial<Record<VerifierErrorReason, number>>
@@ -223,6 +226,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return new LatchVerifier(options)
 }
 
+const SYSTEM_CLOCK = { now: () => new Date() }
+
 const ZERO_REJECTED: Record<VerifierErrorCode, number> = { invalid_token: 0, revoked: 0, stale: 0 }
 
 const REVOKED_MESSAGES = {
@@ -246,12 +251,13 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
   readonly #clock: { now(): Date }
   readonly #authorization: string
   readonly #rules: AccessTokenRules
-  readonly #tokens: ExpiringCache<AccessTokenClaims>
+  readonly #tokens: TokenCache<AccessTokenClaims>
   readonly #revocations: RevocationSet
   readonly #freshness: Freshness
   readonly #timers: NodeJS.Timeout[] = []
   #endpoints: IssuerEndpoints | null = null
   #keys: JWTVerifyGetKey | null = null
+  #verifyToken: ((token: string, now?: Date) => Promise<AccessTokenClaims>) | null = null
   #introspector: Introspector | null = null
   #feed: FeedClient | null = null
   #discovering: Promise<unknown> | null = null
@@ -303,10 +309,11 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
     this.#options.pollInterval = pollInterval
 
     this.#fetch = options.fetch ?? globalThis.fetch
-    this.#clock = options.clock ?? { now: () => new Date() }
+    this.#clock = options.clock ?? SYSTEM_CLOCK
     this.#authorization = basicAuthorization(options.clientId, options.clientSecret)
     this.#rules = { issuer: options.issuer, audience: options.audience, leewaySeconds: leeway, ...(options.algorithms ? { algorithms: options.algorithms } : {}) }
-    this.#tokens = new ExpiringCache(options.tokenCacheSize ?? 10_000)
+    // jose accepts while now < exp + leeway (whole seconds): the cache keeps a token exactly that long.
+    this.#tokens = new TokenCache(options.tokenCacheSize ?? 10_000, (claims) => (claims.exp + leeway) * 1000 - 1)
     this.#revocations = new RevocationSet({ maxEntries: options.maxEntries ?? 100_000, graceMs: leeway * 1000 })
     this.#freshness = new Freshness(staleAfter)
     this.#readyPromise = new Promise<void>((resolve, reject) => {
@@ -324,18 +331,64 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
     void this.#start()
   }
 
-  async verify(token: string): Promise<AccessTokenClaims> {
+  verify(token: string): Promise<AccessTokenClaims> {
+    // Written with as few promises as possible: on a never-seen token this is jose's promise and
+    // one more; on a cached one, a single resolved promise.
     try {
-      const claims = await this.#verify(token)
-      this.#counters.verified += 1
-      return claims
-    } catch (error) {
-      if (error instanceof VerifierError) {
-        this.#counters.rejected[error.code] += 1
-        this.#counters.rejectedReasons[error.reason] = (this.#counters.rejectedReasons[error.reason] ?? 0) + 1
+      if (this.#closed) throw stale('closed', STALE_MESSAGES.closed)
+      // With the system clock, jose reads it itself: no Date per call on the hot path.
+      const date = this.#clock === SYSTEM_CLOCK ? undefined : this.#clock.now()
+      const now = date === undefined ? Date.now() : date.getTime()
+      const cached = typeof token === 'string' ? this.#tokens.get(token, now) : undefined
+      if (cached !== undefined) {
+        this.#counters.cacheHits += 1
+        return this.#settle(this.#admit(token, cached, now))
       }
-      throw error
+      const verifyToken = this.#verifyToken
+      if (verifyToken === null) return this.#awaitDiscovery().then(() => this.verify(token), this.#refused)
+      return verifyToken(token, date).then((claims) => {
+        this.#tokens.offer(token, claims)
+        return this.#settle(this.#admit(token, claims, now))
+      }, this.#refused)
+    } catch (error) {
+      return this.#refused(error)
     }
+  }
+
+  /** Counts a refusal and rejects with it. */
+  readonly #refused = (error: unknown): Promise<never> => {
+    if (error instanceof VerifierError) {
+      this.#counters.rejected[error.code] += 1
+      this.#counters.rejectedReasons[error.reason] = (this.#counters.rejectedReasons[error.reason] ?? 0) + 1
+    }
+    return Promise.reject(error)
+  }
+
+  /** Counts the outcome of `#admit`. */
+  #settle(outcome: AccessTokenClaims | Promise<AccessTokenClaims> | VerifierError): Promise<AccessTokenClaims> {
+    if (outcome instanceof VerifierError) return this.#refused(outcome)
+    if (outcome instanceof Promise) {
+      return outcome.then((claims) => {
+        this.#counters.verified += 1
+        return claims
+      }, this.#refused)
+    }
+    this.#counters.verified += 1
+    return Promise.resolve(outcome)
+  }
+
+  /**
+   * Everything after the signature, on every request, cached token or not: the revocation set,
+   * then freshness, then (stale) the policy. Returns the refusal rather than throwing it.
+   */
+  #admit(token: string, claims: AccessTokenClaims, now: number): AccessTokenClaims | Promise<AccessTokenClaims> | VerifierError {
+    const kind = this.#revocations.check(claims, now)
+    if (kind) return revoked(kind, REVOKED_MESSAGES[kind])
+    const state = this.#state(now)
+    this.#observe(state)
+    if (state.fresh) return claims
+    if (this.#options.onStale === 'fail-closed' || state.reason === 'closed') return stale(state.reason, STALE_MESSAGES[state.reason])
+    return this.#introspect(token, claims)
   }
 
   authenticate(authorization: string | null | undefined): Promise<AccessTokenClaims> {
@@ -346,16 +399,12 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
     return this.#authenticate(request.headers.authorization)
   }
 
-  async #authenticate(authorization: string | readonly string[] | null | undefined): Promise<AccessTokenClaims> {
+  #authenticate(authorization: string | readonly string[] | null | undefined): Promise<AccessTokenClaims> {
     let token: string
     try {
       token = bearerToken(authorization)
     } catch (error) {
-      if (error instanceof VerifierError) {
-        this.#counters.rejected[error.code] += 1
-        this.#counters.rejectedReasons[error.reason] = (this.#counters.rejectedReasons[error.reason] ?? 0) + 1
-      }
-      throw error
+      return this.#refused(error)
     }
     return this.verify(token)
   }
@@ -402,29 +451,6 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
 
   // --- verification ---
 
-  async #verify(token: string): Promise<AccessTokenClaims> {
-    if (this.#closed) throw stale('closed', STALE_MESSAGES.closed)
-    const date = this.#clock.now()
-    const now = date.getTime()
-    let claims = typeof token === 'string' ? this.#tokens.get(token, now) : undefined
-    if (claims) {
-      this.#counters.cacheHits += 1
-    } else {
-      const keys = this.#keys ?? (await this.#awaitDiscovery())
-      claims = await verifyAccessToken(token, keys, this.#rules, date)
-      // jose accepts while now < exp + leeway (whole seconds): the cache keeps it exactly that long.
-      this.#tokens.set(token, claims, (claims.exp + this.#options.leeway) * 1000 - 1)
-    }
-    // The revocation check runs on every request, cached token or not.
-    const kind = this.#revocations.check(claims, now)
-    if (kind) throw revoked(kind, REVOKED_MESSAGES[kind])
-    const state = this.#state(now)
-    this.#observe(state)
-    if (state.fresh) return claims
-    if (this.#options.onStale === 'fail-closed' || state.reason === 'closed') throw stale(state.reason, STALE_MESSAGES[state.reason])
-    return this.#introspect(token, claims)
-  }
-
   async #introspect(token: string, claims: AccessTokenClaims): Promise<AccessTokenClaims> {
     const introspector = this.#introspector
     if (!introspector) throw stale('introspection_failed', 'The issuer advertises no introspection endpoint, and the revocation feed is stale.')
@@ -439,10 +465,10 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
   }
 
   /** Waits for the discovery attempt in flight; throws `stale` when there is still no metadata. */
-  async #awaitDiscovery(): Promise<JWTVerifyGetKey> {
-    if (!this.#keys && this.#discovering && !this.#discoveryFailed) await this.#discovering.catch(() => {})
-    if (!this.#keys) throw stale('discovery', STALE_MESSAGES.discovery)
-    return this.#keys
+  async #awaitDiscovery(): Promise<(token: string, now?: Date) => Promise<AccessTokenClaims>> {
+    if (!this.#verifyToken && this.#discovering && !this.#discoveryFailed) await this.#discovering.catch(() => {})
+    if (!this.#verifyToken) throw stale('discovery', STALE_MESSAGES.discovery)
+    return this.#verifyToken
   }
 
   // --- startup ---
@@ -506,6 +532,7 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
       throw new Error(`the JWKS at ${this.#endpoints.jwksUri} could not be fetched: ${error instanceof Error ? error.message : String(error)}`)
     }
     this.#keys = keys
+    this.#verifyToken = accessTokenVerifier(keys, this.#rules)
   }
 
   // --- the feed ---
@@ -612,7 +639,7 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
   }
 
   #now(): number {
-    return this.#clock.now().getTime()
+    return this.#clock === SYSTEM_CLOCK ? Date.now() : this.#clock.now().getTime()
   }
 }
 
