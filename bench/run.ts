@@ -1,5 +1,6 @@
 /**
- * The benchmark runner: `npm run bench` (the whole suite), `npm run bench -- refresh me` (some),
+ * The benchmark runner: `npm run bench` (the whole suite), `npm run bench -- refresh me` (some;
+ * `npm run bench:verifier` is `npm run bench -- verifier`),
  * `npm run bench:smoke` or `npm run bench -- --smoke` (every benchmark with tiny rounds; exits
  * non-zero if any benchmark crashed or a server under test answered an error, so CI keeps the
  * suite alive). BENCH_CPU_PROF=<dir> makes every Latch server child write a V8 CPU profile there
@@ -23,8 +24,9 @@ import { me } from './me.js'
 import { peerOidcProvider } from './peer-oidc-provider.js'
 import { refresh } from './refresh.js'
 import { signing } from './signing.js'
+import { verifier } from './verifier.js'
 
-const SUITE: Benchmark[] = [refresh, login, me, signing, peerOidcProvider]
+const SUITE: Benchmark[] = [refresh, login, me, signing, verifier, peerOidcProvider]
 
 const args = process.argv.slice(2)
 const smoke = args.includes('--smoke')
