@@ -1,6 +1,6 @@
 /**
  * The benchmark runner: `npm run bench` (the whole suite), `npm run bench -- refresh me` (some;
- * `npm run bench:verifier` is `npm run bench -- verifier`),
+ * `npm run bench:edge` is `npm run bench -- verifier propagation`),
  * `npm run bench:smoke` or `npm run bench -- --smoke` (every benchmark with tiny rounds; exits
  * non-zero if any benchmark crashed or a server under test answered an error, so CI keeps the
  * suite alive). BENCH_CPU_PROF=<dir> makes every Latch server child write a V8 CPU profile there
@@ -24,9 +24,10 @@ import { me } from './me.js'
 import { peerOidcProvider } from './peer-oidc-provider.js'
 import { refresh } from './refresh.js'
 import { signing } from './signing.js'
+import { propagation } from './propagation.js'
 import { verifier } from './verifier.js'
 
-const SUITE: Benchmark[] = [refresh, login, me, signing, verifier, peerOidcProvider]
+const SUITE: Benchmark[] = [refresh, login, me, signing, verifier, propagation, peerOidcProvider]
 
 const args = process.argv.slice(2)
 const smoke = args.includes('--smoke')

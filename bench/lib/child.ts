@@ -1,4 +1,4 @@
-import { execFileSync, fork, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, fork, type ChildProcess } from 'node:child_process'
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -221,6 +221,23 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number }
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+/**
+ * Runs a TypeScript entry point to completion (a CLI command, say) with tsx, in an empty working
+ * directory and with exactly `env` on top of the shell's unrelated variables; resolves with stdout.
+ */
+export function runScript(script: string, args: string[], env: Record<string, string>): Promise<string> {
+  const childEnv: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) if (!INHERITED_BUT_IGNORED.test(key)) childEnv[key] = value
+  Object.assign(childEnv, env)
+  const cwd = mkdtempSync(join(runDir(), 'command-cwd-'))
+  return new Promise((resolveOutput, reject) => {
+    execFile(process.execPath, ['--import', TSX_LOADER, script, ...args], { cwd, env: childEnv, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${script} ${args.join(' ')} failed: ${stderr.trim() || error.message}`))
+      else resolveOutput(stdout)
+    })
+  })
 }
 
 export function childScript(name: string): string {

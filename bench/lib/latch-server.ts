@@ -1,5 +1,7 @@
 import { join } from 'node:path'
-import { Child, freePort, REPO_ROOT } from './child.js'
+import { Child, freePort, REPO_ROOT, runScript } from './child.js'
+
+const CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts')
 
 /** Every account the benchmarks create has this password. */
 export const PASSWORD = 'correct horse battery staple'
@@ -23,24 +25,27 @@ export class LatchServer {
   private constructor(
     readonly url: string,
     readonly child: Child,
+    /** The environment the server runs with, for CLI commands against the same database. */
+    private readonly env: Record<string, string>,
   ) {}
 
   static async start(options: { name: string; databaseUrl: string; keys: KeyVariables; cpuProfileDir?: string }): Promise<LatchServer> {
     const port = await freePort()
+    const env = {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: options.databaseUrl,
+      LOG_LEVEL: 'info',
+      LATCH_ISSUER: ISSUER,
+      LATCH_AUDIENCE: AUDIENCE,
+      ...options.keys,
+    }
     const child = Child.start({
       name: options.name,
-      script: join(REPO_ROOT, 'src', 'cli', 'main.ts'),
+      script: CLI,
       args: ['serve'],
-      env: {
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL: options.databaseUrl,
-        LOG_LEVEL: 'info',
-        LATCH_ISSUER: ISSUER,
-        LATCH_AUDIENCE: AUDIENCE,
-        ...options.keys,
-      },
+      env,
       ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
     })
     const url = `http://127.0.0.1:${port}`
@@ -50,7 +55,13 @@ export class LatchServer {
       await child.stop()
       throw error
     }
-    return new LatchServer(url, child)
+    return new LatchServer(url, child, env)
+  }
+
+  /** Registers an edge with `latch create-edge`, as an operator would, against the server's database. */
+  async createEdge(name: string): Promise<{ clientId: string; secret: string }> {
+    const output = JSON.parse(await runScript(CLI, ['create-edge', '--name', name, '--json'], { ...this.env, LOG_LEVEL: 'warn' }))
+    return { clientId: output.client_id, secret: output.client_secret }
   }
 
   async post(path: string, json: unknown): Promise<{ status: number; body: any }> {
