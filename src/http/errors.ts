@@ -71,8 +71,24 @@ export function errorDialectOf(ctx: Context): ErrorDialect {
   return (ctx.state as Record<symbol, unknown>)[DIALECT] === 'oauth' ? 'oauth' : 'latch'
 }
 
+/** A request body in a Content-Encoding Latch does not decode (anything but identity): 415, with its own text. */
+export class UnsupportedContentEncodingError extends Error {
+  override name = 'UnsupportedContentEncodingError'
+  readonly status = 415
+  readonly expose = true
+}
+
 export function toErrorResponse(error: unknown, options: { bodyLimit: number; dialect?: ErrorDialect }): ErrorResponse {
   const oauth = options.dialect === 'oauth'
+  if (error instanceof UnsupportedContentEncodingError) {
+    return {
+      status: 415,
+      error: 'invalid_request',
+      description: 'Content-Encoding must be identity: compressed request bodies are not accepted.',
+      logDetail: error.message,
+      unexpected: false,
+    }
+  }
   if (error instanceof LatchError) {
     return {
       status: (oauth ? OAUTH_STATUS_BY_CODE[error.code] : undefined) ?? STATUS_BY_CODE[error.code],

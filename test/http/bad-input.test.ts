@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync } from 'node:zlib'
 import test, { type ExecutionContext } from 'ava'
 import { PROVIDERS } from '../helpers/databases.js'
 import { eachDatabase } from '../helpers/each-database.js'
@@ -76,6 +77,45 @@ eachDatabase((provider, server) => {
     // The JSON was well-formed: nothing was created from it.
     const login = await send(server(), 'POST', '/login', { json: JSON.parse(json) })
     assertError(t, login, 401, 'invalid_grant')
+  })
+
+  test(`${provider}: a body with any Content-Encoding but identity is 415 with its own text, on JSON and form endpoints alike`, async (t) => {
+    const json = JSON.stringify({ email: uniqueEmail(), password: PASSWORD })
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'latch_rt_x', client_id: 'latch-web' }).toString()
+    const endpoints: [string, string, string][] = [
+      ['/register', 'application/json', json],
+      ['/login', 'application/json', json],
+      ['/refresh', 'application/json', '{"refresh_token":"latch_rt_x"}'],
+      ['/oauth/token', 'application/x-www-form-urlencoded', form],
+      ['/oauth/revoke', 'application/x-www-form-urlencoded', 'token=x&client_id=latch-web'],
+      ['/oauth/introspect', 'application/x-www-form-urlencoded', 'token=x&client_id=latch-web'],
+    ]
+    for (const [path, contentType, body] of endpoints) {
+      // Bodies that are not what they claim to be (zlib would fail on them), real compressed
+      // bodies, and encodings nobody implements: all refused before anything is decoded.
+      const cases: [string, BodyInit][] = [
+        ['gzip', body],
+        ['deflate', body],
+        ['GZIP', body],
+        ['gzip', new Uint8Array(gzipSync(body))],
+        ['deflate', new Uint8Array(deflateSync(body))],
+        ['br', body],
+        ['x-unknown', body],
+        ['gzip, identity', body],
+      ]
+      for (const [encoding, payload] of cases) {
+        const response = await fetch(server().url + path, { method: 'POST', headers: { 'content-type': contentType, 'content-encoding': encoding }, body: payload })
+        const text = await response.text()
+        seen.push({ request: `POST ${path} (${encoding})`, status: response.status })
+        const parsed = { status: response.status, headers: response.headers, body: JSON.parse(text), text }
+        const description = assertError(t, parsed, 415, 'invalid_request')
+        t.is(description, 'Content-Encoding must be identity: compressed request bodies are not accepted.', `${path} ${encoding}`)
+        t.is(response.headers.get('accept-encoding'), 'identity', 'RFC 7694: the server names the codings it accepts')
+      }
+    }
+    // identity is what no Content-Encoding means, and is accepted.
+    const identity = await postRaw(server(), '/register', json, { 'content-type': 'application/json', 'content-encoding': 'identity' })
+    t.is(identity.status, 201, identity.text)
   })
 
   test(`${provider}: a body over LATCH_BODY_LIMIT (16384 bytes by default) is 413 invalid_request`, async (t) => {
