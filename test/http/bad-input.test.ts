@@ -268,6 +268,50 @@ eachDatabase((provider, server) => {
     assertError(t, nobody, 404, 'not_found')
   })
 
+  test(`${provider}: control characters (a NUL byte above all, which PostgreSQL cannot store) in client ids, searches, reasons and cursors are 400`, async (t) => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' }
+    for (const clientId of ['a\u0000b', '\u0000', 'latch-web\u0000', 'a\u0007b', 'a\nb', 'a\u007fb']) {
+      const encoded = encodeURIComponent(clientId)
+      for (const [path, body] of [
+        ['/oauth/token', `grant_type=refresh_token&refresh_token=latch_rt_x&client_id=${encoded}`],
+        ['/oauth/revoke', `token=x&client_id=${encoded}`],
+        ['/oauth/introspect', `token=x&client_id=${encoded}&client_secret=latch_cs_x`],
+      ] as const) {
+        const response = await postRaw(server(), path, body, form)
+        t.regex(assertError(t, response, 400, 'invalid_request'), /client_id: must not contain control characters/, `${path} ${encoded}`)
+      }
+      // In HTTP Basic the client id is part of the credentials: malformed credentials are invalid_client.
+      const credentials = Buffer.from(`${encoded}:secret`).toString('base64')
+      for (const path of ['/oauth/token', '/oauth/revoke', '/oauth/introspect']) {
+        const response = await postRaw(server(), path, 'grant_type=refresh_token&refresh_token=latch_rt_x&token=x', { ...form, authorization: `Basic ${credentials}` })
+        assertError(t, response, 401, 'invalid_client')
+      }
+      const login = await send(server(), 'POST', '/login', { json: { email: uniqueEmail(), password: PASSWORD, client_id: clientId } })
+      t.regex(assertError(t, login, 400, 'invalid_request'), /client_id: must not contain control characters/)
+    }
+
+    const admin = await adminSession(server())
+    const headers = { authorization: `Bearer ${admin.accessToken}` }
+    for (const query of ['%00', 'ada%00', '%07', '%0A']) {
+      const response = await send(server(), 'GET', `/admin/users?query=${query}`, { headers })
+      t.regex(assertError(t, response, 400, 'invalid_request'), /query: must not contain control characters/, query)
+    }
+    const lock = await send(server(), 'POST', `/admin/users/${admin.userId}/lock`, { headers, json: { reason: 'stolen\u0000laptop', force: true } })
+    t.regex(assertError(t, lock, 400, 'invalid_request'), /reason: must not contain control characters/)
+    t.is((await server().get('/me', admin.accessToken)).status, 200, 'nothing was locked')
+    for (const id of ['a\u0000b', '\u0000']) {
+      const cursor = Buffer.from(JSON.stringify([Date.now(), id])).toString('base64url')
+      const response = await send(server(), 'GET', `/admin/users?cursor=${cursor}`, { headers })
+      t.is(assertError(t, response, 400, 'invalid_request'), 'cursor is not one this server issued')
+    }
+  })
+
+  test(`${provider}: a value the database refuses as input is invalid_request from storage too, not a crash (defence in depth)`, async (t) => {
+    // Past the HTTP schemas, as a future caller might get: PostgreSQL rejects NUL in text (22021).
+    const error = await t.throwsAsync(server().latch.core.findUserByEmail('ada\u0000@example.com'))
+    t.is((error as { code?: unknown }).code, provider === 'postgresql' ? 'invalid_request' : 'not_found', error?.message)
+  })
+
   test(`${provider}: a client's malformed request is logged as a request at info level, not as a server failure`, async (t) => {
     const response = await postRaw(server(), '/register', '{"email":')
     assertError(t, response, 400, 'invalid_request')

@@ -64,7 +64,7 @@ export function decodeCursor<K extends IdKind>(cursor: string, idKind: K): ListP
   }
   if (!Array.isArray(decoded) || decoded.length !== 2) throw new InvalidRequestError(INVALID_CURSOR)
   const [millis, id] = decoded as [unknown, unknown]
-  const validId = idKind === 'string' ? typeof id === 'string' && id.length > 0 && id.length <= 64 : Number.isSafeInteger(id)
+  const validId = idKind === 'string' ? typeof id === 'string' && /^[^\u0000-\u001f\u007f-\u009f]{1,64}$/.test(id) : Number.isSafeInteger(id)
   if (!Number.isSafeInteger(millis) || !validId) throw new InvalidRequestError(INVALID_CURSOR)
   const createdAt = new Date(millis as number)
   if (Number.isNaN(createdAt.getTime())) throw new InvalidRequestError(INVALID_CURSOR)

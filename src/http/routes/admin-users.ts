@@ -7,17 +7,22 @@ import { jsonBody } from '../middleware/json-body.js'
 import type { OperationSpecs } from '../openapi.js'
 import { requestContext } from '../request-context.js'
 import { adminErrors, adminRouter, pageBody, pageSchema, PagingQuery, UserId } from './admin-shared.js'
-import { Email, Password } from './inputs.js'
+import { CONTROL_CHARACTERS_ERROR, Email, Password, Text, WITHOUT_CONTROL_CHARACTERS } from './inputs.js'
 
 const Force = z.boolean({ error: 'must be true or false' }).optional()
 const LockInput = z.strictObject({
-  reason: z.string({ error: 'is required' }).trim().min(1, { error: 'is required' }).max(500, { error: 'must be at most 500 characters' }),
+  reason: z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, { error: 'is required' })
+    .max(500, { error: 'must be at most 500 characters' })
+    .regex(WITHOUT_CONTROL_CHARACTERS, { error: CONTROL_CHARACTERS_ERROR }),
   force: Force,
 })
 const RoleInput = z.strictObject({ role: z.enum(ROLES, { error: 'must be user or admin' }), force: Force })
 const CreateInput = z.strictObject({ email: Email, password: Password, role: z.enum(ROLES, { error: 'must be user or admin' }).optional() })
 const ListQuery = z.strictObject({
-  query: z.string({ error: 'must be given once' }).max(254, { error: 'must be at most 254 characters' }).optional().describe('part of the email, any case'),
+  query: Text(254).optional().describe('part of the email, any case'),
   ...PagingQuery,
 })
 

@@ -8,13 +8,13 @@ import { TokenPairBody, type OperationSpecs } from '../openapi.js'
 import { requireAccessToken, type AuthenticatedState } from '../middleware/authenticate.js'
 import { jsonBody } from '../middleware/json-body.js'
 import { requestContext } from '../request-context.js'
-import { Email, Password, RefreshToken } from './inputs.js'
+import { ClientId, Email, Password, RefreshToken } from './inputs.js'
 
 const LoginInput = z.strictObject({
   email: Email,
   password: Password,
   /** A registered public client to start the session for; the first-party client (LATCH_CLIENT_ID) if absent. */
-  client_id: z.string().min(1, { error: 'must not be empty' }).max(256, { error: 'must be at most 256 characters' }).optional(),
+  client_id: ClientId.optional(),
 })
 const RefreshInput = z.strictObject({ refresh_token: RefreshToken })
 
