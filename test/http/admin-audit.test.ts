@@ -105,6 +105,13 @@ eachDatabase(
         'cursor=%%%',
         `cursor=${forgedCursor([Date.now(), 'abc'])}`,
         `cursor=${usersCursor}`,
+        // Audit ids are PostgreSQL integers, 1 to 2^31-1; instants fit its timestamp (year 1 to 9999).
+        `cursor=${forgedCursor([Date.now(), 2_147_483_648])}`,
+        `cursor=${forgedCursor([Date.now(), Number.MAX_SAFE_INTEGER])}`,
+        `cursor=${forgedCursor([Date.now(), 0])}`,
+        `cursor=${forgedCursor([Date.now(), -1])}`,
+        `cursor=${forgedCursor([-62_135_596_800_001, 1])}`,
+        `cursor=${forgedCursor([253_402_300_800_000, 1])}`,
         'actor_id=cli',
       ]
       for (const query of bad) {
@@ -112,6 +119,8 @@ eachDatabase(
         t.is(response.status, 400, query)
         t.is(response.body.error, 'invalid_request', query)
       }
+      const highest = await asUser(server(), admin).get(`/admin/audit?cursor=${forgedCursor([Date.now(), 2_147_483_647])}`)
+      t.is(highest.status, 200, highest.text)
     })
   },
   { clock },
