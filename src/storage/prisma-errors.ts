@@ -25,6 +25,8 @@ const UNAVAILABLE_CODES = new Set([
 export function isUnavailable(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true
   if (error instanceof Prisma.PrismaClientKnownRequestError && /^P10\d\d$/.test(error.code)) return true
+  // A transaction that could not get a connection in time, or outlived its time waiting: overload.
+  if (hasCode(error, 'P2028') && /in the given time|expired transaction|timeout/i.test((error as Error).message)) return true
   for (let cause: unknown = error, depth = 0; cause && depth < 6; depth++) {
     const code = (cause as { code?: unknown }).code
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true
