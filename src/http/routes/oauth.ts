@@ -79,13 +79,14 @@ export const oauthOperations: OperationSpecs = {
     },
   },
   'POST /oauth/revoke': {
-    summary: 'Token revocation (RFC 7009): a refresh token ends its session, an access token is revoked by jti',
+    summary:
+      "Token revocation (RFC 7009): a refresh token ends its session, an access token is revoked by jti; a client revokes its own tokens, a confidential client also access tokens for its audience",
     tag: 'oauth',
     security: 'client',
     body: { schema: TokenInput, contentType: 'application/x-www-form-urlencoded' },
     responses: {
       200: 'Revoked, or nothing to revoke (unknown, invalid and expired tokens alike)',
-      400: "invalid_request (also: a confidential client presented another client's token)",
+      400: "invalid_request (also: a confidential client presented another client's refresh token, or an access token neither issued to it nor for its audience)",
       401: 'invalid_client',
       415: 'invalid_request: not a form',
     },
