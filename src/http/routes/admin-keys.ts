@@ -61,7 +61,8 @@ function optionalJsonBody(limit: number): Middleware {
   return (ctx, next) => (ctx.request.length || ctx.get('Transfer-Encoding') ? parse(ctx, next) : next())
 }
 
-function rotatedKeyView({ key, retiring }: RotatedSigningKey) {
+/** The new key as the API (and `latch keys rotate --json`) shows it. */
+export function rotatedKeyView({ key, retiring }: RotatedSigningKey) {
   return {
     kid: key.kid,
     alg: key.alg,
