@@ -140,7 +140,6 @@ export const AUDIT_EVENT_TYPES = [
   'role_changed',
   'access_token_revoked',
   'signing_key_added',
-  'signing_key_activated',
   'client_created',
 ] as const
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]
