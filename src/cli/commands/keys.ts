@@ -56,7 +56,9 @@ export function registerKeyCommands(program: Command): void {
 
 /** Said before touching the database, in the operator's terms. */
 function refuseStaticKeys(): void {
-  if (cliConfig().keys.source.kind === 'static') {
-    throw new Error('signing keys are fixed by LATCH_SIGNING_KEYS (static mode), so there is nothing to rotate or list here: edit that variable to change them, or unset it (and set LATCH_KEY_ENCRYPTION_KEY) to let Latch manage them in the database')
+  const { source } = cliConfig().keys
+  if (source.kind === 'static') {
+    const variable = typeof source.signingKeys === 'string' ? 'LATCH_SIGNING_KEYS' : 'LATCH_SIGNING_KEYS_FILE'
+    throw new Error(`signing keys are fixed by ${variable} (static mode), so there is nothing to rotate or list here: edit ${variable === 'LATCH_SIGNING_KEYS' ? 'that variable' : 'that file'} to change them, or unset ${variable} (and set LATCH_KEY_ENCRYPTION_KEY) to let Latch manage them in the database`)
   }
 }
