@@ -122,8 +122,9 @@ export function sendError(ctx: Context, response: ErrorResponse): void {
   ctx.set('Cache-Control', 'no-store')
   ctx.set('Pragma', 'no-cache')
   if (response.error === 'invalid_token') ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"')
-  // RFC 6749 section 5.2: a client that tried HTTP Basic gets a 401 with a Basic challenge.
-  if (response.error === 'invalid_client' && /^Basic\b/i.test(ctx.get('Authorization'))) ctx.set('WWW-Authenticate', 'Basic realm="latch"')
+  // RFC 7235 section 3.1: every 401 carries a challenge. For invalid_client it is Basic, the scheme
+  // clients authenticate with (RFC 6749 section 5.2), however this client tried.
+  if (response.error === 'invalid_client' && response.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="latch"')
   ctx.body = { error: response.error, error_description: response.description }
 }
 

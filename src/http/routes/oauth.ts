@@ -72,7 +72,7 @@ export const oauthOperations: OperationSpecs = {
     responses: {
       200: { description: 'A new token pair (Cache-Control: no-store, Pragma: no-cache)', schema: TokenResponseBody },
       400: 'invalid_request, invalid_grant, invalid_scope, unauthorized_client (confidential clients hold no sessions) or unsupported_grant_type',
-      401: 'invalid_client (with WWW-Authenticate: Basic when Basic was used)',
+      401: 'invalid_client (with WWW-Authenticate: Basic)',
       413: 'invalid_request: body too large',
       415: 'invalid_request: not a form',
       503: 'temporarily_unavailable',
