@@ -19,7 +19,13 @@ export function adminRouter(core: Core): Router<AuthenticatedState> {
   return router
 }
 
-export const UserId = z.uuid({ error: 'user id must be a UUID' })
+/**
+ * A UUID in any case, lower-cased after validation: ids are stored as Latch generates them (lower
+ * case, randomUUID), and compared byte for byte.
+ */
+export const uuidIn = (error: string) => z.uuid({ error }).transform((id) => id.toLowerCase())
+
+export const UserId = uuidIn('user id must be a UUID')
 
 /** Paging query parameters, as strings. Their range is the domain's rule; here only their form. */
 export const PagingQuery = {
