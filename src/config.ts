@@ -55,6 +55,7 @@ const EnvironmentSchema = z
     LATCH_KEY_REFRESH_INTERVAL: seconds(1, 3600, 30),
     LATCH_TRUST_PROXY: flag.default(false),
     LATCH_FEED_HEARTBEAT: seconds(1, 60, 2),
+    LATCH_CORS_REFRESH_INTERVAL: seconds(1, 3600, 30),
     LATCH_FEED_MAX_STREAMS: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1).max(100_000).default(1000),
   })
   .superRefine((env, context) => {
@@ -144,6 +145,8 @@ export interface Config {
   feedHeartbeat: number
   /** Most revocation-feed streams one replica holds open. */
   feedMaxStreams: number
+  /** Seconds between two reloads of the clients' allowed origins (CORS) by each replica. */
+  corsRefreshInterval: number
 }
 
 function keySource(env: z.infer<typeof EnvironmentSchema>): KeySource {
@@ -201,5 +204,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
     trustProxy: env.LATCH_TRUST_PROXY,
     feedHeartbeat: env.LATCH_FEED_HEARTBEAT,
     feedMaxStreams: env.LATCH_FEED_MAX_STREAMS,
+    corsRefreshInterval: env.LATCH_CORS_REFRESH_INTERVAL,
   })
 }

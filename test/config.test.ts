@@ -19,6 +19,7 @@ test('with nothing set, Latch runs on SQLite with documented defaults', (t) => {
     bodyLimit: 16_384,
     registrationOpen: true,
     trustProxy: false,
+    corsRefreshInterval: 30,
   })
   t.deepEqual(config.keys, { source: { kind: 'file', path: './data/keys.json' }, algorithm: 'EdDSA', publicationDelay: 300, refreshInterval: 30 })
   t.true(Object.isFrozen(config))
@@ -88,6 +89,12 @@ test('the key publication delay (also the JWKS max-age) may be 0; the refresh in
   t.like(loadConfig({ LATCH_KEY_PUBLICATION_DELAY: '0', LATCH_KEY_REFRESH_INTERVAL: '1' }).keys, { publicationDelay: 0, refreshInterval: 1 })
   t.throws(() => loadConfig({ LATCH_KEY_PUBLICATION_DELAY: '-1' }), { message: /LATCH_KEY_PUBLICATION_DELAY: must be at least 0 seconds/ })
   t.throws(() => loadConfig({ LATCH_KEY_REFRESH_INTERVAL: '0' }), { message: /LATCH_KEY_REFRESH_INTERVAL: must be at least 1 seconds/ })
+})
+
+test('the allowed origins are reloaded every 1 to 3600 seconds', (t) => {
+  t.is(loadConfig({ LATCH_CORS_REFRESH_INTERVAL: '1' }).corsRefreshInterval, 1)
+  t.throws(() => loadConfig({ LATCH_CORS_REFRESH_INTERVAL: '0' }), { message: /LATCH_CORS_REFRESH_INTERVAL: must be at least 1 seconds/ })
+  t.throws(() => loadConfig({ LATCH_CORS_REFRESH_INTERVAL: '3601' }), { message: /LATCH_CORS_REFRESH_INTERVAL: must be at most 3600 seconds/ })
 })
 
 test('the idle lifetime cannot exceed the absolute lifetime', (t) => {

@@ -256,6 +256,8 @@ export interface ClientStore {
   realign(input: { id: string; from: Pick<Client, 'scope' | 'audience'>; to: Pick<Client, 'scope' | 'audience'>; audit: AuditRecord; at: Date }): Promise<boolean>
   /** The audiences of clients not disabled: the `aud` values introspection and revocation accept. */
   listActiveAudiences(): Promise<string[]>
+  /** The union of the allowed origins of clients not disabled: the Origins CORS answers. */
+  listAllowedOrigins(): Promise<string[]>
 }
 
 /** Single access tokens revoked before their expiry (RFC 7009), by `jti`. */

@@ -50,6 +50,11 @@ export function createClientStore(prisma: PrismaClient): ClientStore {
       const rows = await prisma.client.findMany({ where: { disabledAt: null }, select: { audience: true }, distinct: ['audience'] })
       return rows.map((row) => row.audience)
     },
+
+    async listAllowedOrigins() {
+      const rows = await prisma.client.findMany({ where: { disabledAt: null, allowedOrigins: { not: '[]' } }, select: { allowedOrigins: true } })
+      return [...new Set(rows.flatMap((row) => parseOrigins(row.allowedOrigins)))]
+    },
   }
 }
 
