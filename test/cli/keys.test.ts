@@ -30,7 +30,7 @@ function latchCli(args: string[], env: Record<string, string>): Promise<Run> {
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(deadline)
