@@ -42,6 +42,7 @@ const EnvironmentSchema = z
     LATCH_SIGNING_ALG: z.enum(SIGNING_ALGORITHMS).default('EdDSA'),
     LATCH_KEYS_FILE: z.string().min(1).default('./data/keys.json'),
     LATCH_SIGNING_KEYS: z.string().optional(),
+    LATCH_SIGNING_KEYS_FILE: z.string().min(1).optional(),
     LATCH_KEY_ENCRYPTION_KEY: z
       .string()
       .regex(/^[A-Za-z0-9_-]{43}$/, { error: 'must be exactly 32 random bytes, base64url-encoded (43 characters; `npx latch generate-keys` prints one)' })
@@ -55,16 +56,22 @@ const EnvironmentSchema = z
     LATCH_TRUST_PROXY: flag.default(false),
     LATCH_FEED_HEARTBEAT: seconds(1, 60, 2),
     LATCH_FEED_POLL_INTERVAL: seconds(1, 3600, 1),
+    LATCH_CORS_REFRESH_INTERVAL: seconds(1, 3600, 30),
     LATCH_FEED_MAX_STREAMS: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1).max(100_000).default(1000),
   })
   .superRefine((env, context) => {
     if (env.LATCH_SESSION_IDLE_TTL > env.LATCH_SESSION_ABSOLUTE_TTL) {
       context.addIssue({ code: 'custom', path: ['LATCH_SESSION_IDLE_TTL'], message: 'must not exceed LATCH_SESSION_ABSOLUTE_TTL' })
     }
+    // Static mode: the signing keys themselves in a variable, or in a file it names (a mounted secret).
+    const staticKeys = env.LATCH_SIGNING_KEYS ? 'LATCH_SIGNING_KEYS' : env.LATCH_SIGNING_KEYS_FILE ? 'LATCH_SIGNING_KEYS_FILE' : null
+    if (env.LATCH_SIGNING_KEYS && env.LATCH_SIGNING_KEYS_FILE) {
+      context.addIssue({ code: 'custom', path: ['LATCH_SIGNING_KEYS_FILE'], message: 'set LATCH_SIGNING_KEYS or LATCH_SIGNING_KEYS_FILE, not both' })
+    }
     // Production never generates secrets into a file: the key-encryption key (or, in static mode,
     // the signing keys themselves) and the refresh-token key must be configured.
     if (env.NODE_ENV === 'production') {
-      const keyVariables = [...(env.LATCH_SIGNING_KEYS ? [] : ['LATCH_KEY_ENCRYPTION_KEY' as const]), 'LATCH_REFRESH_TOKEN_KEY' as const]
+      const keyVariables = [...(staticKeys ? [] : ['LATCH_KEY_ENCRYPTION_KEY' as const]), 'LATCH_REFRESH_TOKEN_KEY' as const]
       for (const name of keyVariables) {
         if (!env[name]) {
           context.addIssue({
@@ -78,15 +85,15 @@ const EnvironmentSchema = z
         context.addIssue({ code: 'custom', path: ['LATCH_ISSUER'], message: 'is required when NODE_ENV=production (the public URL of this server, such as https://auth.example.com)' })
       }
     }
-    if (env.LATCH_SIGNING_KEYS && env.LATCH_KEY_ENCRYPTION_KEY) {
+    if (staticKeys && env.LATCH_KEY_ENCRYPTION_KEY) {
       context.addIssue({
         code: 'custom',
-        path: ['LATCH_SIGNING_KEYS'],
+        path: [staticKeys],
         message: 'fixes the signing keys in configuration and cannot be combined with LATCH_KEY_ENCRYPTION_KEY (keys managed in the database); set one of them',
       })
-    } else if (env.LATCH_SIGNING_KEYS && !env.LATCH_REFRESH_TOKEN_KEY && env.NODE_ENV !== 'production') {
-      context.addIssue({ code: 'custom', path: ['LATCH_SIGNING_KEYS'], message: 'set LATCH_SIGNING_KEYS and LATCH_REFRESH_TOKEN_KEY together, or neither' })
-    } else if (!env.LATCH_SIGNING_KEYS && Boolean(env.LATCH_KEY_ENCRYPTION_KEY) !== Boolean(env.LATCH_REFRESH_TOKEN_KEY) && env.NODE_ENV !== 'production') {
+    } else if (staticKeys && !env.LATCH_REFRESH_TOKEN_KEY && env.NODE_ENV !== 'production') {
+      context.addIssue({ code: 'custom', path: [staticKeys], message: `set ${staticKeys} and LATCH_REFRESH_TOKEN_KEY together, or neither` })
+    } else if (!staticKeys && Boolean(env.LATCH_KEY_ENCRYPTION_KEY) !== Boolean(env.LATCH_REFRESH_TOKEN_KEY) && env.NODE_ENV !== 'production') {
       context.addIssue({
         code: 'custom',
         path: [env.LATCH_KEY_ENCRYPTION_KEY ? 'LATCH_REFRESH_TOKEN_KEY' : 'LATCH_KEY_ENCRYPTION_KEY'],
@@ -99,12 +106,13 @@ const EnvironmentSchema = z
  * Where key material comes from. Signing keys live in the database, sealed under the
  * key-encryption key, which comes from configuration (production) or from a generated git-ignored
  * file (development), like the refresh-token key. `static` is the alternative for operators who
- * fix the signing keys in configuration (LATCH_SIGNING_KEYS): nothing is stored or rotated then.
+ * fix the signing keys in configuration (LATCH_SIGNING_KEYS, the private JWK Set itself, or
+ * LATCH_SIGNING_KEYS_FILE, a file holding it): nothing is stored or rotated then.
  */
 export type KeySource =
   | { kind: 'environment'; keyEncryptionKey: string; refreshTokenKey: string }
   | { kind: 'file'; path: string }
-  | { kind: 'static'; signingKeys: string; refreshTokenKey: string }
+  | { kind: 'static'; signingKeys: string | { file: string }; refreshTokenKey: string }
 
 export interface KeySettings {
   source: KeySource
@@ -140,11 +148,16 @@ export interface Config {
   feedPollInterval: number
   /** Most revocation-feed streams one replica holds open. */
   feedMaxStreams: number
+  /** Seconds between two reloads of the clients' allowed origins (CORS) by each replica. */
+  corsRefreshInterval: number
 }
 
 function keySource(env: z.infer<typeof EnvironmentSchema>): KeySource {
   if (env.LATCH_SIGNING_KEYS && env.LATCH_REFRESH_TOKEN_KEY) {
     return { kind: 'static', signingKeys: env.LATCH_SIGNING_KEYS, refreshTokenKey: env.LATCH_REFRESH_TOKEN_KEY }
+  }
+  if (env.LATCH_SIGNING_KEYS_FILE && env.LATCH_REFRESH_TOKEN_KEY) {
+    return { kind: 'static', signingKeys: { file: env.LATCH_SIGNING_KEYS_FILE }, refreshTokenKey: env.LATCH_REFRESH_TOKEN_KEY }
   }
   if (env.LATCH_KEY_ENCRYPTION_KEY && env.LATCH_REFRESH_TOKEN_KEY) {
     return { kind: 'environment', keyEncryptionKey: env.LATCH_KEY_ENCRYPTION_KEY, refreshTokenKey: env.LATCH_REFRESH_TOKEN_KEY }
@@ -195,5 +208,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
     feedHeartbeat: env.LATCH_FEED_HEARTBEAT,
     feedPollInterval: env.LATCH_FEED_POLL_INTERVAL,
     feedMaxStreams: env.LATCH_FEED_MAX_STREAMS,
+    corsRefreshInterval: env.LATCH_CORS_REFRESH_INTERVAL,
   })
 }

@@ -10,6 +10,7 @@ import { PasswordHasher } from './domain/users/password-hasher.js'
 import { RevocationFeed } from './feed/revocation-feed.js'
 import { WebhookDelivery } from './feed/webhook-delivery.js'
 import { createApp } from './http/app.js'
+import { AllowedOrigins } from './http/cors.js'
 import { openSigningKeys, type SigningKeys } from './keys/open-signing-keys.js'
 import { createLogger, type Logger } from './logger.js'
 import { connect, type Database } from './storage/connect.js'
@@ -62,13 +63,23 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations')
     }
     const stores = createStores(database)
+    const allowedOrigins = await AllowedOrigins.open({ load: () => stores.clients.listAllowedOrigins(), refreshIntervalSeconds: config.corsRefreshInterval, logger })
+    closers.push(() => allowedOrigins.close())
+    // A client created in this process allows its origins at once; other processes' within an interval.
+    const clients: typeof stores.clients = {
+      ...stores.clients,
+      create: async (...args) => {
+        await stores.clients.create(...args)
+        await allowedOrigins.refresh()
+      },
+    }
     keys = await openSigningKeys(config.keys, { store: stores.signingKeys, clock, logger })
     const { keyRing, refreshTokenKey } = keys
     const core = createCore({
       users: stores.users,
       sessions: stores.sessions,
       audit: stores.audit,
-      clients: stores.clients,
+      clients,
       accessTokenRevocations: stores.accessTokenRevocations,
       hasher: options.hasher ?? new PasswordHasher(),
       secrets: new RefreshTokenSecrets(refreshTokenKey),
@@ -117,6 +128,7 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
       bodyLimit: config.bodyLimit,
       issuer: config.issuer,
       trustProxy: config.trustProxy,
+      allowedOrigins,
     })
     const opened = keys
     return {

@@ -19,6 +19,7 @@ test('with nothing set, Latch runs on SQLite with documented defaults', (t) => {
     bodyLimit: 16_384,
     registrationOpen: true,
     trustProxy: false,
+    corsRefreshInterval: 30,
   })
   t.deepEqual(config.keys, { source: { kind: 'file', path: './data/keys.json' }, algorithm: 'EdDSA', publicationDelay: 300, refreshInterval: 30 })
   t.true(Object.isFrozen(config))
@@ -65,10 +66,35 @@ test('keys live in the database, sealed under a configured key-encryption key; L
   })
 })
 
+test('LATCH_SIGNING_KEYS_FILE loads the static signing keys from a file instead, and excludes LATCH_SIGNING_KEYS and LATCH_KEY_ENCRYPTION_KEY', (t) => {
+  const production = { NODE_ENV: 'production', LATCH_ISSUER: 'https://auth.example.com', LATCH_REFRESH_TOKEN_KEY: secret(1) }
+  t.deepEqual(loadConfig({ ...production, LATCH_SIGNING_KEYS_FILE: '/run/secrets/latch-signing-keys.json' }).keys.source, {
+    kind: 'static',
+    signingKeys: { file: '/run/secrets/latch-signing-keys.json' },
+    refreshTokenKey: secret(1),
+  })
+  t.throws(() => loadConfig({ ...production, LATCH_SIGNING_KEYS_FILE: '/keys.json', LATCH_SIGNING_KEYS: '{"keys":[]}' }), {
+    message: /LATCH_SIGNING_KEYS_FILE: set LATCH_SIGNING_KEYS or LATCH_SIGNING_KEYS_FILE, not both/,
+  })
+  t.throws(() => loadConfig({ ...production, LATCH_SIGNING_KEYS_FILE: '/keys.json', LATCH_KEY_ENCRYPTION_KEY: secret(2) }), {
+    message: /LATCH_SIGNING_KEYS_FILE: fixes the signing keys in configuration and cannot be combined with LATCH_KEY_ENCRYPTION_KEY/,
+  })
+  t.throws(() => loadConfig({ LATCH_SIGNING_KEYS_FILE: '/keys.json' }), { message: /LATCH_SIGNING_KEYS_FILE: set LATCH_SIGNING_KEYS_FILE and LATCH_REFRESH_TOKEN_KEY together, or neither/ })
+  const withoutRefreshKey = t.throws(() => loadConfig({ NODE_ENV: 'production', LATCH_ISSUER: 'https://auth.example.com', LATCH_SIGNING_KEYS_FILE: '/keys.json' }))
+  t.regex(withoutRefreshKey!.message, /LATCH_REFRESH_TOKEN_KEY: is required/)
+  t.notRegex(withoutRefreshKey!.message, /LATCH_KEY_ENCRYPTION_KEY/, 'the file replaces the key-encryption key')
+})
+
 test('the key publication delay (also the JWKS max-age) may be 0; the refresh interval at least 1 second', (t) => {
   t.like(loadConfig({ LATCH_KEY_PUBLICATION_DELAY: '0', LATCH_KEY_REFRESH_INTERVAL: '1' }).keys, { publicationDelay: 0, refreshInterval: 1 })
   t.throws(() => loadConfig({ LATCH_KEY_PUBLICATION_DELAY: '-1' }), { message: /LATCH_KEY_PUBLICATION_DELAY: must be at least 0 seconds/ })
   t.throws(() => loadConfig({ LATCH_KEY_REFRESH_INTERVAL: '0' }), { message: /LATCH_KEY_REFRESH_INTERVAL: must be at least 1 seconds/ })
+})
+
+test('the allowed origins are reloaded every 1 to 3600 seconds', (t) => {
+  t.is(loadConfig({ LATCH_CORS_REFRESH_INTERVAL: '1' }).corsRefreshInterval, 1)
+  t.throws(() => loadConfig({ LATCH_CORS_REFRESH_INTERVAL: '0' }), { message: /LATCH_CORS_REFRESH_INTERVAL: must be at least 1 seconds/ })
+  t.throws(() => loadConfig({ LATCH_CORS_REFRESH_INTERVAL: '3601' }), { message: /LATCH_CORS_REFRESH_INTERVAL: must be at most 3600 seconds/ })
 })
 
 test('the idle lifetime cannot exceed the absolute lifetime', (t) => {

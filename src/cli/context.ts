@@ -23,6 +23,11 @@ export async function withLatch<T>(work: (latch: Latch) => Promise<T>): Promise<
   }
 }
 
+/** Prints one object as JSON, for scripts (the `--json` of a verb). */
+export function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2))
+}
+
 /** Prints rows as an aligned table for people, or as JSON for scripts. */
 export function printRows(rows: Record<string, unknown>[], options: { json?: boolean }): void {
   if (options.json) {

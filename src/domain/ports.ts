@@ -140,8 +140,8 @@ export const AUDIT_EVENT_TYPES = [
   'role_changed',
   'access_token_revoked',
   'signing_key_added',
-  'signing_key_activated',
   'client_created',
+  'client_updated',
 ] as const
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]
 
@@ -244,13 +244,20 @@ export interface ClientStore {
   create(client: Client, audit: AuditRecord, webhook?: { url: string }): Promise<void>
   findById(id: string): Promise<Client | null>
   /**
-   * Makes a configured client exist with this type, scope and audience: inserts it with its audit
-   * record when missing, otherwise brings those three fields in line. Safe when several replicas
-   * start at once: exactly one inserts.
+   * Inserts a configured client with its audit record unless a client with its id exists; returns
+   * whether it did. Safe when several replicas start at once: exactly one inserts, and the others
+   * write nothing.
    */
-  ensure(client: Client, audit: AuditRecord): Promise<void>
+  insertIfMissing(client: Client, audit: AuditRecord): Promise<boolean>
+  /**
+   * Sets a client's scope and audience to `to` if they are still `from` (a compare-and-set), with
+   * the audit record, in one transaction; returns false, writing nothing, when they are not.
+   */
+  realign(input: { id: string; from: Pick<Client, 'scope' | 'audience'>; to: Pick<Client, 'scope' | 'audience'>; audit: AuditRecord; at: Date }): Promise<boolean>
   /** The audiences of clients not disabled: the `aud` values introspection and revocation accept. */
   listActiveAudiences(): Promise<string[]>
+  /** The union of the allowed origins of clients not disabled: the Origins CORS answers. */
+  listAllowedOrigins(): Promise<string[]>
 }
 
 /** Single access tokens revoked before their expiry (RFC 7009), by `jti`. */

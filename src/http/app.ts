@@ -5,6 +5,7 @@ import type { KeyRingSource } from '../domain/tokens/key-ring-source.js'
 import type { RevocationFeed } from '../feed/revocation-feed.js'
 import type { Logger } from '../logger.js'
 import { LATCH_VERSION } from '../version.js'
+import { browserCors, type AllowedOrigins } from './cors.js'
 import { handleErrors } from './middleware/handle-errors.js'
 import type { OperationSpecs } from './openapi.js'
 import { accountOperations, accountRoutes } from './routes/accounts.js'
@@ -52,6 +53,8 @@ export interface AppDependencies {
   issuer: string
   /** Believe X-Forwarded-For for the client IP (only behind a trusted proxy). */
   trustProxy: boolean
+  /** The origins the browser endpoints answer CORS for. */
+  allowedOrigins: AllowedOrigins
 }
 
 /** Builds the Koa application. It never listens: src/server.ts does, and tests do on port 0. */
@@ -66,6 +69,7 @@ export function createApp(deps: AppDependencies): Koa {
     ctx.set('X-Content-Type-Options', 'nosniff')
     await next()
   })
+  app.use(browserCors(deps.allowedOrigins))
 
   const routers = [
     healthRoutes(deps.health),

@@ -71,8 +71,24 @@ export function errorDialectOf(ctx: Context): ErrorDialect {
   return (ctx.state as Record<symbol, unknown>)[DIALECT] === 'oauth' ? 'oauth' : 'latch'
 }
 
+/** A request body in a Content-Encoding Latch does not decode (anything but identity): 415, with its own text. */
+export class UnsupportedContentEncodingError extends Error {
+  override name = 'UnsupportedContentEncodingError'
+  readonly status = 415
+  readonly expose = true
+}
+
 export function toErrorResponse(error: unknown, options: { bodyLimit: number; dialect?: ErrorDialect }): ErrorResponse {
   const oauth = options.dialect === 'oauth'
+  if (error instanceof UnsupportedContentEncodingError) {
+    return {
+      status: 415,
+      error: 'invalid_request',
+      description: 'Content-Encoding must be identity: compressed request bodies are not accepted.',
+      logDetail: error.message,
+      unexpected: false,
+    }
+  }
   if (error instanceof LatchError) {
     return {
       status: (oauth ? OAUTH_STATUS_BY_CODE[error.code] : undefined) ?? STATUS_BY_CODE[error.code],
@@ -106,8 +122,9 @@ export function sendError(ctx: Context, response: ErrorResponse): void {
   ctx.set('Cache-Control', 'no-store')
   ctx.set('Pragma', 'no-cache')
   if (response.error === 'invalid_token') ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"')
-  // RFC 6749 section 5.2: a client that tried HTTP Basic gets a 401 with a Basic challenge.
-  if (response.error === 'invalid_client' && /^Basic\b/i.test(ctx.get('Authorization'))) ctx.set('WWW-Authenticate', 'Basic realm="latch"')
+  // RFC 7235 section 3.1: every 401 carries a challenge. For invalid_client it is Basic, the scheme
+  // clients authenticate with (RFC 6749 section 5.2), however this client tried.
+  if (response.error === 'invalid_client' && response.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="latch"')
   ctx.body = { error: response.error, error_description: response.description }
 }
 

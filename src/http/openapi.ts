@@ -21,6 +21,25 @@ export interface OperationSpec {
 /** `'POST /login'` -> operation. Paths use Koa's `:param` syntax; the document converts them. */
 export type OperationSpecs = Record<string, OperationSpec>
 
+/**
+ * Errors every request of a kind can get, to spread into `responses` (a later, specific entry for
+ * the same status overrides the text). A body can be refused before any handler runs; whatever
+ * touches the database can find it unreachable.
+ */
+export const JSON_BODY_ERRORS = {
+  400: 'invalid_request: malformed JSON, or a missing, unknown or invalid field',
+  413: 'invalid_request: the body exceeds LATCH_BODY_LIMIT',
+  415: 'invalid_request: not application/json, or compressed (a Content-Encoding other than identity)',
+} as const
+
+export const FORM_BODY_ERRORS = {
+  400: 'invalid_request: a missing, repeated or invalid parameter',
+  413: 'invalid_request: the body exceeds LATCH_BODY_LIMIT',
+  415: 'invalid_request: not application/x-www-form-urlencoded, or compressed (a Content-Encoding other than identity)',
+} as const
+
+export const UNAVAILABLE = { 503: 'temporarily_unavailable: the database cannot be reached; retry' } as const
+
 export const ErrorBody = {
   type: 'object',
   required: ['error', 'error_description'],

@@ -26,7 +26,10 @@ const EarlierKeyFile = z.looseObject({ refreshTokenKey: Secret })
 export async function loadKeys(source: KeySource): Promise<KeyMaterial> {
   switch (source.kind) {
     case 'static': {
-      const signingKeys = parseJson(source.signingKeys, SigningKeys, 'LATCH_SIGNING_KEYS')
+      const signingKeys =
+        typeof source.signingKeys === 'string'
+          ? parseJson(source.signingKeys, SigningKeys, 'LATCH_SIGNING_KEYS')
+          : parseJson(await readSigningKeysFile(source.signingKeys.file), SigningKeys, `LATCH_SIGNING_KEYS_FILE (${source.signingKeys.file})`)
       return { mode: 'static', keyRing: await KeyRing.fromPrivateJwks(signingKeys as JWK[]), refreshTokenKey: decode(source.refreshTokenKey) }
     }
     case 'environment':
@@ -89,6 +92,19 @@ async function readOrCreateKeyFile(path: string): Promise<KeyFile> {
     throw error
   }
   return file
+}
+
+/**
+ * The private JWK Set of LATCH_SIGNING_KEYS_FILE (relative paths from the working directory). Its
+ * permissions are the operator's to set (a mounted secret is often 0444 inside its container); the
+ * README asks for a file only Latch's user can read.
+ */
+async function readSigningKeysFile(path: string): Promise<string> {
+  try {
+    return await readFile(resolve(path), 'utf8')
+  } catch (error) {
+    throw new Error(`LATCH_SIGNING_KEYS_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
 }
 
 async function readText(path: string): Promise<string | null> {

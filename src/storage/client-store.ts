@@ -23,28 +23,37 @@ export function createClientStore(prisma: PrismaClient): ClientStore {
       return row && toClient(row)
     },
 
-    /*
-     * Insert-or-align without a read-then-write race: two replicas starting at once both try the
-     * insert; the loser's transaction (row and audit record) rolls back on the primary key, and it
-     * aligns the fields like any later start does. The update writes only when something differs.
-     */
-    async ensure(client, audit) {
+    // Two replicas starting at once both try the insert; the loser's transaction (row and audit
+    // record) rolls back on the primary key.
+    async insertIfMissing(client, audit) {
       try {
         await prisma.$transaction([prisma.client.create({ data: toRow(client) }), prisma.auditEvent.create({ data: auditRow(audit, client.createdAt) })])
-        return
+        return true
       } catch (error) {
-        if (!isUniqueViolation(error)) throw error
+        if (isUniqueViolation(error)) return false
+        throw error
       }
-      const { type, scopes, audience } = toRow(client)
-      await prisma.client.updateMany({
-        where: { id: client.id, OR: [{ type: { not: type } }, { scopes: { not: scopes } }, { audience: { not: audience } }] },
-        data: { type, scopes, audience },
+    },
+
+    // The WHERE on the old values makes it a compare-and-set: of replicas realigning at once, one
+    // updates (and audits); the others match no row once it has.
+    async realign({ id, from, to, audit, at }) {
+      return prisma.$transaction(async (tx) => {
+        const { count } = await tx.client.updateMany({ where: { id, scopes: from.scope, audience: from.audience }, data: { scopes: to.scope, audience: to.audience } })
+        if (count === 0) return false
+        await tx.auditEvent.create({ data: auditRow(audit, at) })
+        return true
       })
     },
 
     async listActiveAudiences() {
       const rows = await prisma.client.findMany({ where: { disabledAt: null }, select: { audience: true }, distinct: ['audience'] })
       return rows.map((row) => row.audience)
+    },
+
+    async listAllowedOrigins() {
+      const rows = await prisma.client.findMany({ where: { disabledAt: null, allowedOrigins: { not: '[]' } }, select: { allowedOrigins: true } })
+      return [...new Set(rows.flatMap((row) => parseOrigins(row.allowedOrigins)))]
     },
   }
 }

@@ -29,12 +29,15 @@ export function connect(databaseUrl: string): Database {
   )
 }
 
+const SQLITE_BUSY_TIMEOUT_MS = 5000
+
 function connectSqlite(databaseUrl: string): Database {
   const path = sqlitePath(databaseUrl)
   mkdirSync(dirname(path), { recursive: true })
   // timeout is better-sqlite3's busy timeout: wait for a concurrent writer instead of failing.
-  const adapterFactory = withSqlitePragmas(new PrismaBetterSqlite3({ url: path, timeout: 5000 }))
-  const prisma = new SqlitePrismaClient({ adapter: adapterFactory }) as unknown as PrismaClient
+  const adapterFactory = withSqlitePragmas(new PrismaBetterSqlite3({ url: path, timeout: SQLITE_BUSY_TIMEOUT_MS }))
+  // A transaction waits for its turn as long as a statement waits for a concurrent writer.
+  const prisma = new SqlitePrismaClient({ adapter: adapterFactory, transactionOptions: { maxWait: SQLITE_BUSY_TIMEOUT_MS } }) as unknown as PrismaClient
   return { provider: 'sqlite', prisma, adapterFactory, close: () => prisma.$disconnect() }
 }
 
@@ -72,7 +75,9 @@ function connectPostgres(databaseUrl: string): Database {
     { connectionString, connectionTimeoutMillis, ...(max ? { max } : {}) },
     schema ? { schema } : undefined,
   )
-  const prisma = new PrismaClient({ adapter: adapterFactory })
+  // A transaction waits for a pooled connection as long as a query does (connect_timeout), instead
+  // of Prisma's own 2 s; 0 (no limit) keeps Prisma's default.
+  const prisma = new PrismaClient({ adapter: adapterFactory, ...(connectionTimeoutMillis > 0 ? { transactionOptions: { maxWait: connectionTimeoutMillis } } : {}) })
   return {
     provider: 'postgresql',
     prisma,

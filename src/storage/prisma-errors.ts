@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../domain/errors.js'
+import { InvalidRequestError, ServiceUnavailableError } from '../domain/errors.js'
 import { Prisma } from './generated/postgresql/client.js'
 
 /** Prisma's "unique constraint failed", from a model query (P2002) or a raw one (P2010 wrapping the driver's error). */
@@ -25,6 +25,8 @@ const UNAVAILABLE_CODES = new Set([
 export function isUnavailable(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true
   if (error instanceof Prisma.PrismaClientKnownRequestError && /^P10\d\d$/.test(error.code)) return true
+  // A transaction that could not get a connection in time, or outlived its time waiting: overload.
+  if (hasCode(error, 'P2028') && /in the given time|expired transaction|timeout/i.test((error as Error).message)) return true
   for (let cause: unknown = error, depth = 0; cause && depth < 6; depth++) {
     const code = (cause as { code?: unknown }).code
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true
@@ -36,9 +38,33 @@ export function isUnavailable(error: unknown): boolean {
   return false
 }
 
+// PostgreSQL's "this value is not valid input" SQLSTATEs: a string too long for its column
+// (22001), a number out of range (22003), a malformed or out-of-range date (22007, 22008), a byte
+// sequence the encoding refuses, such as NUL in text (22021), a value that does not parse as the
+// column's type (22P02), a character without an equivalent in the encoding (22P05).
+const INVALID_INPUT_CODES = new Set(['22001', '22003', '22007', '22008', '22021', '22P02', '22P05'])
+
+/**
+ * The SQLSTATE when the database refused a value of the request as input; null otherwise. The HTTP
+ * schemas refuse such values first; this is the defence in depth for any they let through.
+ */
+export function invalidInputCode(error: unknown): string | null {
+  for (let cause: unknown = error, depth = 0; cause && depth < 6; depth++) {
+    // The PostgreSQL adapter keeps the SQLSTATE as originalCode, and as code for codes it does not name.
+    const { originalCode, code } = cause as { originalCode?: unknown; code?: unknown }
+    for (const candidate of [originalCode, code]) {
+      if (typeof candidate === 'string' && INVALID_INPUT_CODES.has(candidate)) return candidate
+    }
+    const meta = (cause as { meta?: { driverAdapterError?: unknown } }).meta
+    cause = meta?.driverAdapterError ?? (cause as { cause?: unknown }).cause
+  }
+  return null
+}
+
 /**
  * Wraps every method of a store so that an unreachable database surfaces as the domain's
- * ServiceUnavailableError. Other errors pass through untouched: they are bugs, not outages.
+ * ServiceUnavailableError, and a value the database refuses as input as InvalidRequestError (a
+ * 400, not a 500). Other errors pass through untouched: they are bugs, not outages.
  */
 export function translateUnavailable<T extends object>(store: T): T {
   const wrapped: Record<string, unknown> = {}
@@ -50,6 +76,9 @@ export function translateUnavailable<T extends object>(store: T): T {
               return await method.apply(store, args)
             } catch (error) {
               if (isUnavailable(error)) throw new ServiceUnavailableError(`storage: ${describe(error)}`, { cause: error })
+              const invalid = invalidInputCode(error)
+              // Only the SQLSTATE is kept: the database's message can quote the value.
+              if (invalid) throw new InvalidRequestError('The request contains a value that cannot be stored or searched for.', { detail: `storage refused an input value (SQLSTATE ${invalid})` })
               throw error
             }
           }

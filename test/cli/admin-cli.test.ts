@@ -118,3 +118,58 @@ for (const provider of PROVIDERS) {
     t.deepEqual(await recorded(root.id, 'role_changed'), [], 'the refused demotion left no trace')
   })
 }
+
+for (const provider of PROVIDERS) {
+  test(`${provider}: every admin verb takes --json and prints what the HTTP API answers`, async (t) => {
+    // Six processes one after the other, each of a second or more of CPU: patience on a busy machine.
+    t.timeout(300_000)
+    const database = await freshDatabase(provider)
+    const directory = mkdtempSync(join(tmpdir(), 'latch-cli-'))
+    const keysFile = join(directory, 'keys.json')
+    const server = await TestLatch.start(provider, {
+      databaseUrl: database.url,
+      env: { LATCH_KEY_ENCRYPTION_KEY: '', LATCH_REFRESH_TOKEN_KEY: '', LATCH_SIGNING_KEYS: '', LATCH_KEYS_FILE: keysFile },
+    })
+    t.teardown(async () => {
+      await server.close()
+      await database.drop()
+      rmSync(directory, { recursive: true, force: true })
+    })
+    const run = (...args: string[]) => cli(directory, { DATABASE_URL: database.url, LATCH_KEYS_FILE: keysFile, LOG_LEVEL: 'silent' }, args)
+    const json = (result: Run, what: string) => {
+      t.is(result.code, 0, `${what}: ${result.stderr}`)
+      t.is(result.stderr, '', what)
+      return JSON.parse(result.stdout)
+    }
+    const { core } = server.latch
+    const admin = await core.createUser({ email: uniqueEmail('json-admin'), password: PASSWORD, role: 'admin' }, OPERATOR_CONTEXT)
+    const other = await core.createUser({ email: uniqueEmail('json-other'), password: PASSWORD }, OPERATOR_CONTEXT)
+    const adminToken = (await server.post('/login', { email: admin.email, password: PASSWORD })).body.access_token as string
+    // The user as GET /admin/users/:id shows it, without its sessions: the object the user verbs answer over HTTP.
+    const overHttp = async (id: string) => {
+      const { sessions: _sessions, ...user } = (await server.get(`/admin/users/${id}`, adminToken)).body
+      return user
+    }
+
+    const email = uniqueEmail('json')
+    const created = json(await run('create-user', '--email', email, '--password', PASSWORD, '--json'), 'create-user --json')
+    t.deepEqual(Object.keys(created).sort(), ['created_at', 'email', 'id', 'lock_reason', 'locked_at', 'role'])
+    t.deepEqual(created, await overHttp(created.id))
+    const session = decodeJwt((await server.post('/login', { email, password: PASSWORD })).body.access_token).sid as string
+
+    // One after the other: on a busy machine, concurrent writers can outwait SQLite's busy timeout.
+    const promoted = await run('set-role', '--email', email, '--role', 'admin', '--json')
+    const revoked = await run('revoke-session', '--email', email, '--session', session, '--json')
+    const everywhere = await run('logout-all', '--email', other.email, '--json')
+    t.deepEqual(json(promoted, 'set-role --json'), { ...created, role: 'admin' })
+    t.deepEqual(json(revoked, 'revoke-session --json'), { user_id: created.id, session_id: session, revoked: true })
+    t.deepEqual(json(everywhere, 'logout-all --json'), { user_id: other.id, email: other.email })
+
+    const locked = json(await run('lock', '--email', email, '--reason', 'json test', '--json'), 'lock --json')
+    t.like(locked, { id: created.id, role: 'admin', lock_reason: 'json test' })
+    t.deepEqual(locked, await overHttp(created.id))
+    const unlocked = json(await run('unlock', '--email', email, '--json'), 'unlock --json')
+    t.deepEqual(unlocked, await overHttp(created.id))
+    t.like(unlocked, { locked_at: null, lock_reason: null })
+  })
+}

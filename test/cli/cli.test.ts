@@ -50,7 +50,7 @@ function latchCli(args: string[], env: Record<string, string>): Promise<Run> {
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 45_000)
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(deadline)
@@ -164,6 +164,21 @@ for (const provider of PROVIDERS) {
 test('sqlite: lock of an unknown email fails with a one-line reason', async (t) => {
   const { run } = await workspace(t, 'sqlite')
   assertFailure(t, await run('lock', '--email', uniqueEmail('ghost'), '--reason', 'nobody'), /not_found/)
+})
+
+test('sqlite: usage mistakes (a missing option, an unknown option, a bad choice) fail with a one-line reason, not the help', async (t) => {
+  const { run } = await workspace(t, 'sqlite')
+  const cases: [string[], RegExp][] = [
+    [['lock'], /^latch: required option '--email <email>' not specified\n$/],
+    [['create-user', '--email', 'ada@example.com', '--password', PASSWORD, '--colour', 'blue'], /^latch: unknown option '--colour'\n$/],
+    [['set-role', '--email', 'ada@example.com', '--role', 'owner'], /^latch: option '--role <role>' argument 'owner' is invalid\. Allowed choices are user, admin\.\n$/],
+  ]
+  // One at a time: this file already starts many processes at once.
+  for (const [args, reason] of cases) {
+    const result = await run(...args)
+    assertFailure(t, result, reason)
+    t.notRegex(result.stderr, /Usage:|Options:/, `${args.join(' ')}: no help text`)
+  }
 })
 
 test('sqlite: create-user with a 3-character password fails, and creates nothing', async (t) => {

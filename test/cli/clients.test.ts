@@ -20,7 +20,7 @@ interface Run {
 }
 
 function latchCli(args: string[], env: Record<string, string>): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(LATCH_|DATABASE_URL$|LOG_LEVEL$|NODE_ENV$)/.test(name)))
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(LATCH_|NODE_CHANNEL_|DATABASE_URL$|LOG_LEVEL$|NODE_ENV$)/.test(name)))
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: ROOT,
@@ -31,7 +31,7 @@ function latchCli(args: string[], env: Record<string, string>): Promise<Run> {
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(deadline)

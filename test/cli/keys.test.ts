@@ -30,7 +30,7 @@ function latchCli(args: string[], env: Record<string, string>): Promise<Run> {
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(deadline)
@@ -49,9 +49,9 @@ interface ListedKey {
   kid: string
   alg: string
   state: string
-  createdAt: string
-  activatesAt: string
-  retiresAt: string | null
+  created_at: string
+  activates_at: string
+  retires_at: string | null
 }
 
 for (const provider of PROVIDERS) {
@@ -64,7 +64,7 @@ for (const provider of PROVIDERS) {
 
     const table = succeeded(t, await run('keys', 'list')).trimEnd().split('\n')
     t.is(table.length, 2)
-    t.regex(table[0]!, /^KID\s+ALG\s+STATE\s+CREATEDAT\s+ACTIVATESAT\s+RETIRESAT$/)
+    t.regex(table[0]!, /^KID\s+ALG\s+STATE\s+CREATED_AT\s+ACTIVATES_AT\s+RETIRES_AT$/)
     const [firstKid, alg, state, createdAt, activatesAt, retiresAt] = table[1]!.split(/\s+/)
     t.deepEqual({ alg, state, retiresAt }, { alg: 'EdDSA', state: 'active', retiresAt: '-' })
     t.regex(createdAt!, new RegExp(`^${INSTANT}$`))
@@ -78,16 +78,24 @@ for (const provider of PROVIDERS) {
 
     const listed = JSON.parse(succeeded(t, await run('keys', 'list', '--json'))) as ListedKey[]
     t.deepEqual(
-      listed.map(({ kid, alg, state, activatesAt, retiresAt }) => ({ kid, alg, state, activatesAt, retiresAt })),
+      listed.map(({ kid, alg, state, activates_at, retires_at }) => ({ kid, alg, state, activates_at, retires_at })),
       [
-        { kid: first.kid, alg: 'EdDSA', state: 'active', activatesAt: first.activatesAt, retiresAt: oldRetiresAt },
-        { kid, alg: 'ES256', state: 'pending', activatesAt: newActivatesAt, retiresAt: null },
+        { kid: first.kid, alg: 'EdDSA', state: 'active', activates_at: first.activatesAt, retires_at: oldRetiresAt },
+        { kid, alg: 'ES256', state: 'pending', activates_at: newActivatesAt, retires_at: null },
       ],
     )
+    t.deepEqual(Object.keys(listed[0]!), ['kid', 'alg', 'state', 'created_at', 'activates_at', 'retires_at'], 'snake_case, like every other listing')
     // Defaults: published 300 s (the JWKS max-age) plus one 30 s refresh interval before it signs;
     // the old key stays for one 300 s token lifetime and 60 s of leeway after that.
-    t.is(Date.parse(newActivatesAt!) - Date.parse(listed[1]!.createdAt), 330_000)
+    t.is(Date.parse(newActivatesAt!) - Date.parse(listed[1]!.created_at), 330_000)
     t.is(Date.parse(oldRetiresAt!) - Date.parse(newActivatesAt!), 360_000)
+
+    // --json prints what POST /admin/keys/rotate answers.
+    const rotated = JSON.parse(succeeded(t, await run('keys', 'rotate', '--json')))
+    t.deepEqual(Object.keys(rotated).sort(), ['activates_at', 'alg', 'created_at', 'kid', 'retires_at', 'retiring', 'state'])
+    t.like(rotated, { alg: 'EdDSA', state: 'pending', retires_at: null })
+    t.deepEqual(rotated.retiring.map((entry: { kid: string }) => entry.kid), [kid], 'the key it replaces (the first one was already retiring)')
+    t.regex(rotated.activates_at, new RegExp(`^${INSTANT}$`))
 
     // Nothing printed holds private key material, and the rotation is in the audit trail as the operator's.
     const db = connect(database.url)
@@ -95,7 +103,7 @@ for (const provider of PROVIDERS) {
     const encryption = new KeyEncryption(Buffer.from(keys.LATCH_KEY_ENCRYPTION_KEY!, 'base64url'))
     for (const row of await db.prisma.signingKey.findMany()) {
       const { d } = encryption.open(row.kid, row.privateJwk)
-      t.false([...table, line, JSON.stringify(listed)].join('\n').includes(d!))
+      t.false([...table, line, JSON.stringify(listed), JSON.stringify(rotated)].join('\n').includes(d!))
     }
     const audited = await db.prisma.auditEvent.findMany({ where: { type: 'signing_key_added' }, orderBy: { id: 'asc' } })
     t.deepEqual(
@@ -103,6 +111,7 @@ for (const provider of PROVIDERS) {
       [
         [null, first.kid],
         ['cli', kid],
+        ['cli', rotated.kid],
       ],
     )
   })

@@ -10,7 +10,7 @@ export type Provider = 'sqlite' | 'postgresql'
 export const POSTGRES_URL = process.env.LATCH_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
 
 async function postgresReachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 })
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 10_000 })
   try {
     await client.connect()
     await client.query('SELECT 1')

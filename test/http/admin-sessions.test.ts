@@ -23,6 +23,30 @@ eachDatabase((provider, server) => {
     t.is((await server().post('/refresh', { refresh_token: user.refreshToken })).status, 200, 'nothing was revoked')
   })
 
+  test(`${provider}: ids in upper case name the same user and session as in lower case (UUIDs are case-insensitive)`, async (t) => {
+    const admin = await adminSession(server())
+    const user = await registerAndLogin(server())
+    const other = await login(server(), user.email, user.userId)
+    const as = asUser(server(), admin)
+    const USER = user.userId.toUpperCase()
+
+    const details = await as.get(`/admin/users/${USER}`)
+    t.is(details.status, 200, details.text)
+    t.is(details.body.id, user.userId)
+    const audit = await as.get(`/admin/audit?user_id=${USER}&type=user_created`)
+    t.is(audit.status, 200, audit.text)
+    t.deepEqual(audit.body.items.map((item: { user_id: string }) => item.user_id), [user.userId])
+
+    const revoked = await as.post(`/admin/users/${USER}/sessions/${sessionOf(user).toUpperCase()}/revoke`)
+    t.is(revoked.status, 204, revoked.text)
+    t.is((await server().post('/refresh', { refresh_token: user.refreshToken })).status, 401, 'that session is revoked')
+    t.is((await as.post(`/admin/users/${USER}/role`, { role: 'admin' })).body.role, 'admin')
+    t.is((await as.post(`/admin/users/${USER}/logout-all`)).status, 204)
+    t.is((await server().post('/refresh', { refresh_token: other.refreshToken })).status, 401, 'and every other one')
+    t.is((await as.post(`/admin/users/${USER}/lock`, { reason: 'case test' })).body.id, user.userId)
+    t.is((await as.post(`/admin/users/${USER}/unlock`)).body.locked_at, null)
+  })
+
   test(`${provider}: revoking one session kills its refresh and access at once and leaves the others`, async (t) => {
     const admin = await adminSession(server())
     const phone = await registerAndLogin(server())

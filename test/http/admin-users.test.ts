@@ -108,6 +108,10 @@ eachDatabase(
         `cursor=${forgedCursor([1])}`,
         `cursor=${forgedCursor([1, 2])}`,
         `cursor=${forgedCursor(['yesterday', 'x'])}`,
+        // Instants PostgreSQL's timestamp cannot hold (before year 1) and past year 9999.
+        `cursor=${forgedCursor([-62_135_596_800_001, randomUUID()])}`,
+        `cursor=${forgedCursor([-8_640_000_000_000_000, randomUUID()])}`,
+        `cursor=${forgedCursor([253_402_300_800_000, randomUUID()])}`,
         `cursor=${'A'.repeat(401)}`,
         `query=${'a'.repeat(255)}`,
         'page=2',
@@ -116,6 +120,11 @@ eachDatabase(
         const response = await asUser(server(), admin).get(`/admin/users?${query}`)
         t.is(response.status, 400, query)
         t.is(response.body.error, 'invalid_request', query)
+      }
+      // The ends of the range are cursors like any other.
+      for (const millis of [-62_135_596_800_000, 253_402_300_799_999]) {
+        const response = await asUser(server(), admin).get(`/admin/users?cursor=${forgedCursor([millis, randomUUID()])}`)
+        t.is(response.status, 200, `${millis}: ${response.text}`)
       }
     })
 

@@ -30,7 +30,7 @@ eachDatabase((provider, server) => {
     t.is(row.refreshTokenVersion, 1, 'lock bumps refreshTokenVersion in the same transaction')
     const logged = await prisma.revocation.findMany({ where: { userId: user.userId }, orderBy: { cursor: 'asc' } })
     t.deepEqual(logged.map((entry) => entry.kind).sort(), ['user_disabled', 'user_version'])
-    // One access-token lifetime (300 s) plus the clock-skew allowance edges verify with (60 s).
+    // Kept for one access-token lifetime plus the 60 s of clock skew an edge allows.
     t.true(logged.every((entry) => entry.expiresAt.getTime() - entry.createdAt.getTime() === 360_000))
   })
 

@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync } from 'node:zlib'
 import test, { type ExecutionContext } from 'ava'
 import { PROVIDERS } from '../helpers/databases.js'
 import { eachDatabase } from '../helpers/each-database.js'
@@ -76,6 +77,45 @@ eachDatabase((provider, server) => {
     // The JSON was well-formed: nothing was created from it.
     const login = await send(server(), 'POST', '/login', { json: JSON.parse(json) })
     assertError(t, login, 401, 'invalid_grant')
+  })
+
+  test(`${provider}: a body with any Content-Encoding but identity is 415 with its own text, on JSON and form endpoints alike`, async (t) => {
+    const json = JSON.stringify({ email: uniqueEmail(), password: PASSWORD })
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'latch_rt_x', client_id: 'latch-web' }).toString()
+    const endpoints: [string, string, string][] = [
+      ['/register', 'application/json', json],
+      ['/login', 'application/json', json],
+      ['/refresh', 'application/json', '{"refresh_token":"latch_rt_x"}'],
+      ['/oauth/token', 'application/x-www-form-urlencoded', form],
+      ['/oauth/revoke', 'application/x-www-form-urlencoded', 'token=x&client_id=latch-web'],
+      ['/oauth/introspect', 'application/x-www-form-urlencoded', 'token=x&client_id=latch-web'],
+    ]
+    for (const [path, contentType, body] of endpoints) {
+      // Bodies that are not what they claim to be (zlib would fail on them), real compressed
+      // bodies, and encodings nobody implements: all refused before anything is decoded.
+      const cases: [string, BodyInit][] = [
+        ['gzip', body],
+        ['deflate', body],
+        ['GZIP', body],
+        ['gzip', new Uint8Array(gzipSync(body))],
+        ['deflate', new Uint8Array(deflateSync(body))],
+        ['br', body],
+        ['x-unknown', body],
+        ['gzip, identity', body],
+      ]
+      for (const [encoding, payload] of cases) {
+        const response = await fetch(server().url + path, { method: 'POST', headers: { 'content-type': contentType, 'content-encoding': encoding }, body: payload })
+        const text = await response.text()
+        seen.push({ request: `POST ${path} (${encoding})`, status: response.status })
+        const parsed = { status: response.status, headers: response.headers, body: JSON.parse(text), text }
+        const description = assertError(t, parsed, 415, 'invalid_request')
+        t.is(description, 'Content-Encoding must be identity: compressed request bodies are not accepted.', `${path} ${encoding}`)
+        t.is(response.headers.get('accept-encoding'), 'identity', 'RFC 7694: the server names the codings it accepts')
+      }
+    }
+    // identity is what no Content-Encoding means, and is accepted.
+    const identity = await postRaw(server(), '/register', json, { 'content-type': 'application/json', 'content-encoding': 'identity' })
+    t.is(identity.status, 201, identity.text)
   })
 
   test(`${provider}: a body over LATCH_BODY_LIMIT (16384 bytes by default) is 413 invalid_request`, async (t) => {
@@ -226,6 +266,50 @@ eachDatabase((provider, server) => {
     // A well-formed id of nobody is a different answer: 404.
     const nobody = await send(server(), 'POST', `/admin/users/${crypto.randomUUID()}/lock`, { headers, json: { reason: 'nobody' } })
     assertError(t, nobody, 404, 'not_found')
+  })
+
+  test(`${provider}: control characters (a NUL byte above all, which PostgreSQL cannot store) in client ids, searches, reasons and cursors are 400`, async (t) => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' }
+    for (const clientId of ['a\u0000b', '\u0000', 'latch-web\u0000', 'a\u0007b', 'a\nb', 'a\u007fb']) {
+      const encoded = encodeURIComponent(clientId)
+      for (const [path, body] of [
+        ['/oauth/token', `grant_type=refresh_token&refresh_token=latch_rt_x&client_id=${encoded}`],
+        ['/oauth/revoke', `token=x&client_id=${encoded}`],
+        ['/oauth/introspect', `token=x&client_id=${encoded}&client_secret=latch_cs_x`],
+      ] as const) {
+        const response = await postRaw(server(), path, body, form)
+        t.regex(assertError(t, response, 400, 'invalid_request'), /client_id: must not contain control characters/, `${path} ${encoded}`)
+      }
+      // In HTTP Basic the client id is part of the credentials: malformed credentials are invalid_client.
+      const credentials = Buffer.from(`${encoded}:secret`).toString('base64')
+      for (const path of ['/oauth/token', '/oauth/revoke', '/oauth/introspect']) {
+        const response = await postRaw(server(), path, 'grant_type=refresh_token&refresh_token=latch_rt_x&token=x', { ...form, authorization: `Basic ${credentials}` })
+        assertError(t, response, 401, 'invalid_client')
+      }
+      const login = await send(server(), 'POST', '/login', { json: { email: uniqueEmail(), password: PASSWORD, client_id: clientId } })
+      t.regex(assertError(t, login, 400, 'invalid_request'), /client_id: must not contain control characters/)
+    }
+
+    const admin = await adminSession(server())
+    const headers = { authorization: `Bearer ${admin.accessToken}` }
+    for (const query of ['%00', 'ada%00', '%07', '%0A']) {
+      const response = await send(server(), 'GET', `/admin/users?query=${query}`, { headers })
+      t.regex(assertError(t, response, 400, 'invalid_request'), /query: must not contain control characters/, query)
+    }
+    const lock = await send(server(), 'POST', `/admin/users/${admin.userId}/lock`, { headers, json: { reason: 'stolen\u0000laptop', force: true } })
+    t.regex(assertError(t, lock, 400, 'invalid_request'), /reason: must not contain control characters/)
+    t.is((await server().get('/me', admin.accessToken)).status, 200, 'nothing was locked')
+    for (const id of ['a\u0000b', '\u0000']) {
+      const cursor = Buffer.from(JSON.stringify([Date.now(), id])).toString('base64url')
+      const response = await send(server(), 'GET', `/admin/users?cursor=${cursor}`, { headers })
+      t.is(assertError(t, response, 400, 'invalid_request'), 'cursor is not one this server issued')
+    }
+  })
+
+  test(`${provider}: a value the database refuses as input is invalid_request from storage too, not a crash (defence in depth)`, async (t) => {
+    // Past the HTTP schemas, as a future caller might get: PostgreSQL rejects NUL in text (22021).
+    const error = await t.throwsAsync(server().latch.core.findUserByEmail('ada\u0000@example.com'))
+    t.is((error as { code?: unknown }).code, provider === 'postgresql' ? 'invalid_request' : 'not_found', error?.message)
   })
 
   test(`${provider}: a client's malformed request is logged as a request at info level, not as a server failure`, async (t) => {

@@ -27,7 +27,7 @@ eachDatabase((provider, server) => {
     const unknown = await server().post('/login', { email, password: PASSWORD, client_id: 'no-such-client' })
     t.is(unknown.status, 401)
     t.deepEqual(unknown.body, { error: 'invalid_client', error_description: 'Client authentication failed.' })
-    t.is(unknown.headers.get('www-authenticate'), null)
+    t.is(unknown.headers.get('www-authenticate'), 'Basic realm="latch"', 'RFC 7235: a 401 always names a scheme')
     t.is((await server().post('/login', { email, password: PASSWORD, client_id: disabled.clientId })).body.error, 'invalid_client')
     const confidential = await server().post('/login', { email, password: PASSWORD, client_id: service.clientId })
     t.is(confidential.status, 400)

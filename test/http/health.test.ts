@@ -183,3 +183,27 @@ if (PROVIDERS.includes('postgresql')) {
     t.is(recovered.status, 200, recovered.text)
   })
 }
+
+if (PROVIDERS.includes('postgresql')) {
+  test('postgresql: when every pooled connection is busy, a transaction waits connect_timeout for one and then answers 503, not 500', async (t) => {
+    const database = await freshDatabase('postgresql')
+    const url = new URL(database.url)
+    url.searchParams.set('connection_limit', '1')
+    url.searchParams.set('connect_timeout', '3')
+    const server = await TestLatch.start('postgresql', { databaseUrl: url.toString() })
+    t.teardown(async () => {
+      await server.close()
+      await database.drop()
+    })
+    // The pool's one connection is held for 6 s; registering needs a transaction, which waits for it.
+    // (Prisma queries start when awaited: then() sends it now.)
+    const busy = server.latch.database.prisma.$executeRawUnsafe('SELECT pg_sleep(6)').then(() => undefined)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const register = await timed(server, 'POST', '/register', { email: `pool-${Date.now()}@example.com`, password: PASSWORD })
+    assertUnavailable(t, register, '/register', 5500)
+    t.true(register.ms >= 2500, `it waited the connect timeout (3 s) for a connection, not Prisma's 2 s default: ${Math.round(register.ms)} ms`)
+    await busy
+    const later = await timed(server, 'POST', '/register', { email: `pool-later-${Date.now()}@example.com`, password: PASSWORD })
+    t.is(later.status, 201, later.text)
+  })
+}

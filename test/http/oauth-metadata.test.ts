@@ -23,6 +23,8 @@ eachDatabase((provider, server) => {
       introspection_endpoint: `${TEST_ISSUER}/oauth/introspect`,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       access_token_signing_alg_values_supported: algorithms,
+      latch_events_endpoint: `${TEST_ISSUER}/events`,
+      latch_events_stream_endpoint: `${TEST_ISSUER}/events/stream`,
     })
     t.deepEqual(algorithms, ['EdDSA'], 'the algorithms are those of the key ring')
   })

@@ -84,7 +84,8 @@ eachDatabase((provider, server) => {
 
   test(`${provider}: a token of another client is left alone: silently for a public client, with invalid_request for a confidential one`, async (t) => {
     const other = await registerClient(server(), { type: 'public' })
-    const service = await registerClient(server(), { type: 'confidential' })
+    // A resource server for another audience than the token's.
+    const service = await registerClient(server(), { type: 'confidential', audience: 'https://elsewhere.example.com' })
     const user = await registerAndLogin(server())
     const before = await writes(server(), [user.userId])
     for (const token of [user.refreshToken, user.accessToken]) {
@@ -97,6 +98,28 @@ eachDatabase((provider, server) => {
     t.deepEqual(await writes(server(), [user.userId]), before)
     t.is((await server().get('/me', user.accessToken)).status, 200)
     t.is((await server().post('/refresh', { refresh_token: user.refreshToken })).status, 200)
+  })
+
+  test(`${provider}: a confidential client (a resource server) revokes access tokens for its audience, and nothing else`, async (t) => {
+    const app = await registerClient(server(), { type: 'public', audience: 'https://orders.example.com' })
+    const orders = await registerClient(server(), { type: 'confidential', audience: 'https://orders.example.com' })
+    const user = await loginForClient(server(), app.clientId)
+    const claims = decodeJwt(user.accessToken)
+    const response = await revoke(server(), user.accessToken, { token_type_hint: 'access_token' }, basic(orders.clientId, orders.secret!))
+    t.is(response.status, 200, response.text)
+    const prisma = server().latch.database.prisma
+    t.is(await prisma.revocation.count({ where: { jti: claims.jti as string } }), 1, 'the token is revoked by jti')
+    const event = await prisma.auditEvent.findFirstOrThrow({ where: { userId: user.userId, type: 'access_token_revoked' } })
+    t.is(event.actorId, `client:${orders.clientId}`, 'the resource server is the actor')
+    const introspected = await postForm(server(), '/oauth/introspect', { token: user.accessToken }, basic(orders.clientId, orders.secret!))
+    t.deepEqual(introspected.body, { active: false })
+
+    // The session and its refresh token are the app's, not the resource server's.
+    const refreshToken = await revoke(server(), user.refreshToken, {}, basic(orders.clientId, orders.secret!))
+    t.is(refreshToken.status, 400, refreshToken.text)
+    t.is(refreshToken.body.error, 'invalid_request')
+    const refreshed = await postForm(server(), '/oauth/token', { grant_type: 'refresh_token', refresh_token: user.refreshToken, client_id: app.clientId })
+    t.is(refreshed.status, 200, 'the session lives on')
   })
 
   test(`${provider}: a public client revokes the tokens of its own sessions`, async (t) => {

@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose'
 import { TestClock } from '../helpers/clock.js'
 import { PROVIDERS } from '../helpers/databases.js'
 import { eachDatabase } from '../helpers/each-database.js'
-import { registerAndLogin, TestLatch } from '../helpers/latch.js'
+import { PASSWORD, registerAndLogin, TestLatch } from '../helpers/latch.js'
 import { basic, loginForClient, postForm, registerClient } from '../helpers/oauth.js'
 
 /**
@@ -49,6 +49,30 @@ eachDatabase((provider, server) => {
     t.is(replay.status, 200, replay.text)
     t.is(replay.body.refresh_token, first.body.refresh_token)
     t.is(viaRefresh.body.refresh_token, first.body.refresh_token, 'one domain function: one family')
+  })
+
+  test(`${provider}: every 401 invalid_client carries a Basic challenge, whichever way the client authenticated (RFC 7235)`, async (t) => {
+    const service = await registerClient(server(), { type: 'confidential' })
+    const user = await registerAndLogin(server())
+    const refusals = [
+      // client_secret_post with a wrong secret
+      await postForm(server(), '/oauth/token', refreshGrant(user.refreshToken, { client_id: service.clientId, client_secret: 'latch_cs_wrong' })),
+      // none, for a client nobody registered
+      await postForm(server(), '/oauth/revoke', { token: user.refreshToken, client_id: 'nobody' }),
+      // none, by a public client on an endpoint for confidential clients
+      await postForm(server(), '/oauth/introspect', { token: user.accessToken, client_id: FIRST_PARTY }),
+      // no client authentication at all
+      await postForm(server(), '/oauth/token', refreshGrant(user.refreshToken)),
+      // HTTP Basic with a wrong secret
+      await postForm(server(), '/oauth/token', refreshGrant(user.refreshToken), basic(service.clientId, 'latch_cs_wrong')),
+      // /login naming an unknown client
+      await server().post('/login', { email: user.email, password: PASSWORD, client_id: 'nobody' }),
+    ]
+    for (const [index, response] of refusals.entries()) {
+      t.is(response.status, 401, `${index}: ${response.text}`)
+      t.is(response.body.error, 'invalid_client', String(index))
+      t.is(response.headers.get('www-authenticate'), 'Basic realm="latch"', String(index))
+    }
   })
 
   test(`${provider}: errors carry RFC 6749 section 5.2 statuses: invalid_grant is 400 here and stays 401 on /refresh`, async (t) => {
@@ -141,27 +165,27 @@ eachDatabase((provider, server) => {
     t.is(full.body.scope, 'read write profile', 'the next refresh without scope gets the whole grant back (RFC 6749 section 6)')
   })
 
-  test(`${provider}: clients that do not authenticate properly get invalid_client, with a Basic challenge when they tried Basic`, async (t) => {
+  test(`${provider}: clients that do not authenticate properly get invalid_client, with a Basic challenge`, async (t) => {
     const user = await registerAndLogin(server())
     const service = await registerClient(server(), { type: 'confidential' })
     const grant = refreshGrant(user.refreshToken)
-    const cases: Array<[string, Record<string, string>, Record<string, string>, boolean]> = [
-      ['no client at all', grant, {}, false],
-      ['unknown client', { ...grant, client_id: 'no-such-client' }, {}, false],
-      ['confidential client without its secret', { ...grant, client_id: service.clientId }, {}, false],
-      ['wrong secret in the body', { ...grant, client_id: service.clientId, client_secret: 'latch_cs_wrong' }, {}, false],
-      ['wrong secret in Basic', grant, basic(service.clientId, 'latch_cs_wrong'), true],
-      ['unknown client in Basic', grant, basic('no-such-client', service.secret!), true],
-      ['public client sending a secret', { ...grant, client_id: FIRST_PARTY, client_secret: 'anything' }, {}, false],
-      ['malformed Basic', grant, { authorization: 'Basic !!!' }, true],
-      ['Basic without a colon', grant, { authorization: `Basic ${Buffer.from(service.clientId).toString('base64')}` }, true],
-      ['another scheme', grant, { authorization: 'Bearer abc' }, false],
+    const cases: Array<[string, Record<string, string>, Record<string, string>]> = [
+      ['no client at all', grant, {}],
+      ['unknown client', { ...grant, client_id: 'no-such-client' }, {}],
+      ['confidential client without its secret', { ...grant, client_id: service.clientId }, {}],
+      ['wrong secret in the body', { ...grant, client_id: service.clientId, client_secret: 'latch_cs_wrong' }, {}],
+      ['wrong secret in Basic', grant, basic(service.clientId, 'latch_cs_wrong')],
+      ['unknown client in Basic', grant, basic('no-such-client', service.secret!)],
+      ['public client sending a secret', { ...grant, client_id: FIRST_PARTY, client_secret: 'anything' }, {}],
+      ['malformed Basic', grant, { authorization: 'Basic !!!' }],
+      ['Basic without a colon', grant, { authorization: `Basic ${Buffer.from(service.clientId).toString('base64')}` }],
+      ['another scheme', grant, { authorization: 'Bearer abc' }],
     ]
-    for (const [name, body, headers, challenged] of cases) {
+    for (const [name, body, headers] of cases) {
       const response = await postForm(server(), '/oauth/token', body, headers)
       t.is(response.status, 401, name)
       t.deepEqual(response.body, { error: 'invalid_client', error_description: 'Client authentication failed.' }, name)
-      t.is(response.headers.get('www-authenticate'), challenged ? 'Basic realm="latch"' : null, name)
+      t.is(response.headers.get('www-authenticate'), 'Basic realm="latch"', name)
     }
     t.is((await tokenRow(server(), user.refreshToken)).usedAt, null, 'no failed authentication consumed the token')
     const logs = server().logs.join('')

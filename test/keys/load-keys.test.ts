@@ -65,3 +65,24 @@ test('static keys from configuration load and publish public halves only; a malf
   t.regex(error!.message, /LATCH_SIGNING_KEYS is not a valid key set/)
   t.false(error!.message.includes(secret))
 })
+
+test('static keys load from LATCH_SIGNING_KEYS_FILE too; an unreadable or malformed file is refused by name, without its content', async (t) => {
+  const variables = await generateStaticKeyVariables('EdDSA')
+  const directory = mkdtempSync(join(tmpdir(), 'latch-keys-'))
+  const file = join(directory, 'signing-keys.json')
+  writeFileSync(file, variables.LATCH_SIGNING_KEYS!, { mode: 0o600 })
+  const material = await loadKeys({ kind: 'static', signingKeys: { file }, refreshTokenKey: variables.LATCH_REFRESH_TOKEN_KEY! })
+  if (material.mode !== 'static') return t.fail('expected static keys')
+  t.is(material.keyRing.active.kid, JSON.parse(variables.LATCH_SIGNING_KEYS!).keys[0].kid)
+  t.false(material.keyRing.jwks.keys.some((key) => 'd' in key))
+
+  const missing = await t.throwsAsync(loadKeys({ kind: 'static', signingKeys: { file: join(directory, 'nope.json') }, refreshTokenKey: variables.LATCH_REFRESH_TOKEN_KEY! }))
+  t.regex(missing!.message, /^LATCH_SIGNING_KEYS_FILE: cannot read .*nope\.json \(ENOENT\)$/)
+
+  const secret = 'super-secret-d-value'
+  const malformed = join(directory, 'malformed.json')
+  writeFileSync(malformed, JSON.stringify({ keys: [{ kty: 'OKP', d: secret }] }), { mode: 0o600 })
+  const invalid = await t.throwsAsync(loadKeys({ kind: 'static', signingKeys: { file: malformed }, refreshTokenKey: variables.LATCH_REFRESH_TOKEN_KEY! }))
+  t.regex(invalid!.message, /LATCH_SIGNING_KEYS_FILE \(.*malformed\.json\) is not a valid key set/)
+  t.false(invalid!.message.includes(secret))
+})

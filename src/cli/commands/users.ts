@@ -1,7 +1,14 @@
 import { Option, type Command } from 'commander'
 import { OPERATOR_CONTEXT } from '../../domain/core.js'
 import { ROLES, type Role, type SessionSummary, type User } from '../../domain/ports.js'
-import { printPage, printRows, wholeNumber, withLatch } from '../context.js'
+import { userView } from '../../http/routes/admin-users.js'
+import { printJson, printPage, printRows, wholeNumber, withLatch } from '../context.js'
+
+/*
+ * With --json, a verb prints the object the HTTP API answers for the same change: the user (as
+ * POST /admin/users, …/lock, …/unlock and …/role answer it). revoke-session and logout-all, which
+ * answer 204 over HTTP, print what was done: {user_id, session_id, revoked} and {user_id, email}.
+ */
 
 export function registerUserCommands(program: Command): void {
   program
@@ -10,10 +17,12 @@ export function registerUserCommands(program: Command): void {
     .requiredOption('--email <email>', 'email address')
     .requiredOption('--password <password>', 'password (8 to 256 characters)')
     .option('--admin', 'give the account the admin role', false)
-    .action(async (options: { email: string; password: string; admin: boolean }) =>
+    .option('--json', 'print the user as JSON', false)
+    .action(async (options: { email: string; password: string; admin: boolean; json: boolean }) =>
       withLatch(async ({ core }) => {
         const role = options.admin ? 'admin' : 'user'
         const user = await core.createUser({ email: options.email, password: options.password, role }, OPERATOR_CONTEXT)
+        if (options.json) return printJson(userView(user))
         console.log(`created ${user.role} ${user.email} (${user.id})`)
       }),
     )
@@ -24,10 +33,12 @@ export function registerUserCommands(program: Command): void {
     .requiredOption('--email <email>', 'email address of the account')
     .requiredOption('--reason <reason>', 'why, kept with the account')
     .option('--force', 'lock even the last unlocked admin', false)
-    .action(async (options: { email: string; reason: string; force: boolean }) =>
+    .option('--json', 'print the locked user as JSON', false)
+    .action(async (options: { email: string; reason: string; force: boolean; json: boolean }) =>
       withLatch(async ({ core }) => {
         const user = await core.findUserByEmail(options.email)
-        await core.lockUser({ userId: user.id, reason: options.reason, force: options.force }, OPERATOR_CONTEXT)
+        const locked = await core.lockUser({ userId: user.id, reason: options.reason, force: options.force }, OPERATOR_CONTEXT)
+        if (options.json) return printJson(userView(locked))
         console.log(`locked ${user.email} (${user.id})`)
       }),
     )
@@ -36,10 +47,12 @@ export function registerUserCommands(program: Command): void {
     .command('unlock')
     .description('unlock an account')
     .requiredOption('--email <email>', 'email address of the account')
-    .action(async (options: { email: string }) =>
+    .option('--json', 'print the unlocked user as JSON', false)
+    .action(async (options: { email: string; json: boolean }) =>
       withLatch(async ({ core }) => {
         const user = await core.findUserByEmail(options.email)
-        await core.unlockUser({ userId: user.id }, OPERATOR_CONTEXT)
+        const unlocked = await core.unlockUser({ userId: user.id }, OPERATOR_CONTEXT)
+        if (options.json) return printJson(userView(unlocked))
         console.log(`unlocked ${user.email} (${user.id})`)
       }),
     )
@@ -83,10 +96,12 @@ export function registerUserCommands(program: Command): void {
     .description("revoke one of an account's sessions")
     .requiredOption('--email <email>', 'email address of the account')
     .requiredOption('--session <id>', 'session id (see `latch user`)')
-    .action(async (options: { email: string; session: string }) =>
+    .option('--json', 'print {user_id, session_id, revoked} as JSON (revoked: false when it already was)', false)
+    .action(async (options: { email: string; session: string; json: boolean }) =>
       withLatch(async ({ core }) => {
         const user = await core.findUserByEmail(options.email)
         const revoked = await core.revokeUserSession({ userId: user.id, sessionId: options.session }, OPERATOR_CONTEXT)
+        if (options.json) return printJson({ user_id: user.id, session_id: options.session, revoked })
         console.log(revoked ? `revoked session ${options.session} of ${user.email}` : `session ${options.session} of ${user.email} was already revoked`)
       }),
     )
@@ -95,10 +110,12 @@ export function registerUserCommands(program: Command): void {
     .command('logout-all')
     .description('end every session of an account')
     .requiredOption('--email <email>', 'email address of the account')
-    .action(async (options: { email: string }) =>
+    .option('--json', 'print {user_id, email} as JSON', false)
+    .action(async (options: { email: string; json: boolean }) =>
       withLatch(async ({ core }) => {
         const user = await core.findUserByEmail(options.email)
         await core.logoutUserEverywhere({ userId: user.id }, OPERATOR_CONTEXT)
+        if (options.json) return printJson({ user_id: user.id, email: user.email })
         console.log(`logged ${user.email} (${user.id}) out everywhere`)
       }),
     )
@@ -109,10 +126,12 @@ export function registerUserCommands(program: Command): void {
     .requiredOption('--email <email>', 'email address of the account')
     .addOption(new Option('--role <role>', 'the new role').choices(ROLES).makeOptionMandatory())
     .option('--force', 'demote even the last unlocked admin', false)
-    .action(async (options: { email: string; role: Role; force: boolean }) =>
+    .option('--json', 'print the user as JSON', false)
+    .action(async (options: { email: string; role: Role; force: boolean; json: boolean }) =>
       withLatch(async ({ core }) => {
         const before = await core.findUserByEmail(options.email)
         const after = await core.changeRole({ userId: before.id, role: options.role, force: options.force }, OPERATOR_CONTEXT)
+        if (options.json) return printJson(userView(after))
         console.log(before.role === after.role ? `${after.email} is already ${after.role}` : `${after.email} is now ${after.role} (was ${before.role})`)
       }),
     )

@@ -53,6 +53,16 @@ export function encodeCursor(position: ListPosition<string | number>): string {
 
 const INVALID_CURSOR = 'cursor is not one this server issued'
 
+/**
+ * What a stored position can be, so a forged cursor is refused here rather than by the database:
+ * instants from year 1 to 9999 (PostgreSQL's timestamp has no year 0, and rows are created now),
+ * numeric ids those of a PostgreSQL integer column that starts at 1, string ids without control
+ * characters.
+ */
+const EARLIEST = -62_135_596_800_000 // 0001-01-01T00:00:00.000Z
+const LATEST = 253_402_300_799_999 // 9999-12-31T23:59:59.999Z
+const MAX_INT4 = 2_147_483_647
+
 /** Accepts exactly what encodeCursor produces; anything else is the client's mistake, a 400. */
 export function decodeCursor<K extends IdKind>(cursor: string, idKind: K): ListPosition<IdOf<K>> {
   if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw new InvalidRequestError(INVALID_CURSOR)
@@ -64,9 +74,11 @@ export function decodeCursor<K extends IdKind>(cursor: string, idKind: K): ListP
   }
   if (!Array.isArray(decoded) || decoded.length !== 2) throw new InvalidRequestError(INVALID_CURSOR)
   const [millis, id] = decoded as [unknown, unknown]
-  const validId = idKind === 'string' ? typeof id === 'string' && id.length > 0 && id.length <= 64 : Number.isSafeInteger(id)
-  if (!Number.isSafeInteger(millis) || !validId) throw new InvalidRequestError(INVALID_CURSOR)
-  const createdAt = new Date(millis as number)
-  if (Number.isNaN(createdAt.getTime())) throw new InvalidRequestError(INVALID_CURSOR)
-  return { createdAt, id: id as IdOf<K> }
+  const validId =
+    idKind === 'string'
+      ? typeof id === 'string' && /^[^\u0000-\u001f\u007f-\u009f]{1,64}$/.test(id)
+      : Number.isSafeInteger(id) && (id as number) >= 1 && (id as number) <= MAX_INT4
+  const validMillis = Number.isSafeInteger(millis) && (millis as number) >= EARLIEST && (millis as number) <= LATEST
+  if (!validMillis || !validId) throw new InvalidRequestError(INVALID_CURSOR)
+  return { createdAt: new Date(millis as number), id: id as IdOf<K> }
 }

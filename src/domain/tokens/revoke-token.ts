@@ -40,7 +40,7 @@ async function revokeAccessToken(deps: CoreDependencies, token: string, client: 
     if (error instanceof InvalidTokenError) return
     throw error
   }
-  if (!issuedTo(client, claims.client_id)) return
+  if (!isAudienceOf(client, claims.aud) && !issuedTo(client, claims.client_id)) return
   await deps.accessTokenRevocations.revoke({
     jti: claims.jti,
     userId: claims.sub,
@@ -50,6 +50,16 @@ async function revokeAccessToken(deps: CoreDependencies, token: string, client: 
     // The entry matters exactly as long as the token could still be accepted somewhere.
     feedExpiresAt: new Date((claims.exp + CLOCK_SKEW_SECONDS) * 1000),
   })
+}
+
+/**
+ * A confidential client is a resource server: the access tokens for its audience are the ones
+ * presented to it, and it may revoke them (one token, by jti; never the session behind it, whose
+ * refresh token belongs to the app that logged in), as a resource server that sees a token leak or
+ * misused must be able to. Public clients are not authenticated, so audience grants them nothing.
+ */
+function isAudienceOf(client: Client, audience: string): boolean {
+  return client.type === 'confidential' && client.audience === audience
 }
 
 /**

@@ -5,13 +5,14 @@ import type { Core } from '../../domain/core.js'
 import { InvalidClientError, InvalidRequestError } from '../../domain/errors.js'
 import type { Client } from '../../domain/ports.js'
 import { parseInput } from '../errors.js'
+import { ClientId } from '../routes/inputs.js'
 
 export interface ClientState {
   client: Client
 }
 
 export const ClientParameters = z.object({
-  client_id: z.string().min(1, { error: 'must not be empty' }).max(256, { error: 'must be at most 256 characters' }).optional(),
+  client_id: ClientId.optional(),
   client_secret: z.string().max(512, { error: 'must be at most 512 characters' }).optional(),
 })
 
@@ -68,7 +69,7 @@ function parseBasic(authorization: string): { clientId: string; secret: string }
   if (colon < 0) throw new InvalidClientError('HTTP Basic credentials without a colon')
   const clientId = formDecode(decoded.slice(0, colon))
   const secret = formDecode(decoded.slice(colon + 1))
-  if (clientId === null || secret === null || clientId.length === 0 || clientId.length > 256 || secret.length > 512) {
+  if (clientId === null || secret === null || !ClientId.safeParse(clientId).success || secret.length > 512) {
     throw new InvalidClientError('HTTP Basic credentials are malformed')
   }
   return { clientId, secret }

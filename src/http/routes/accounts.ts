@@ -2,7 +2,7 @@ import Router from '@koa/router'
 import { z } from 'zod'
 import type { Core } from '../../domain/core.js'
 import { parseInput } from '../errors.js'
-import type { OperationSpecs } from '../openapi.js'
+import { JSON_BODY_ERRORS, UNAVAILABLE, type OperationSpecs } from '../openapi.js'
 import { jsonBody } from '../middleware/json-body.js'
 import { requestContext } from '../request-context.js'
 import { Email, Password } from './inputs.js'
@@ -16,9 +16,10 @@ export const accountOperations: OperationSpecs = {
     body: { schema: RegisterInput },
     responses: {
       201: { description: 'Created', schema: { type: 'object', required: ['id', 'email'], properties: { id: { type: 'string' }, email: { type: 'string' } } } },
-      400: 'invalid_request',
+      ...JSON_BODY_ERRORS,
       403: 'registration_closed',
       409: 'email_taken',
+      ...UNAVAILABLE,
     },
   },
 }

@@ -3,10 +3,10 @@ import type { Core } from '../../domain/core.js'
 import { AUDIT_EVENT_TYPES, type AuditEntry } from '../../domain/ports.js'
 import { parseInput } from '../errors.js'
 import type { OperationSpecs } from '../openapi.js'
-import { adminErrors, adminRouter, pageBody, pageSchema, PagingQuery } from './admin-shared.js'
+import { adminErrors, adminRouter, pageBody, pageSchema, PagingQuery, uuidIn } from './admin-shared.js'
 
 const AuditQuery = z.strictObject({
-  user_id: z.uuid({ error: 'must be a user id (UUID)' }).optional().describe('only events about this user'),
+  user_id: uuidIn('must be a user id (UUID)').optional().describe('only events about this user'),
   type: z.enum(AUDIT_EVENT_TYPES, { error: 'is not a known event type' }).optional().describe('only events of this type'),
   ...PagingQuery,
 })

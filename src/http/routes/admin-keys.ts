@@ -5,7 +5,7 @@ import { SIGNING_ALGORITHMS } from '../../domain/tokens/key-ring.js'
 import type { RotatedSigningKey } from '../../domain/tokens/rotate-signing-key.js'
 import { parseInput } from '../errors.js'
 import { jsonBody } from '../middleware/json-body.js'
-import type { OperationSpecs } from '../openapi.js'
+import { JSON_BODY_ERRORS, type OperationSpecs } from '../openapi.js'
 import { requestContext } from '../request-context.js'
 import { adminErrors, adminRouter } from './admin-shared.js'
 
@@ -38,7 +38,7 @@ export const adminKeyOperations: OperationSpecs = {
     tag: 'admin',
     security: 'admin',
     body: { schema: RotateInput },
-    responses: { 201: { description: 'The new key', schema: RotatedKeyBody }, ...adminErrors, 409: 'key_rotation_unavailable: keys are fixed by configuration' },
+    responses: { 201: { description: 'The new key', schema: RotatedKeyBody }, ...JSON_BODY_ERRORS, ...adminErrors, 409: 'key_rotation_unavailable: keys are fixed by configuration' },
   },
 }
 
@@ -61,7 +61,8 @@ function optionalJsonBody(limit: number): Middleware {
   return (ctx, next) => (ctx.request.length || ctx.get('Transfer-Encoding') ? parse(ctx, next) : next())
 }
 
-function rotatedKeyView({ key, retiring }: RotatedSigningKey) {
+/** The new key as the API (and `latch keys rotate --json`) shows it. */
+export function rotatedKeyView({ key, retiring }: RotatedSigningKey) {
   return {
     kid: key.kid,
     alg: key.alg,

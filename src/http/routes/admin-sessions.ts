@@ -1,11 +1,10 @@
-import { z } from 'zod'
 import type { Core } from '../../domain/core.js'
 import { parseInput } from '../errors.js'
 import type { OperationSpecs } from '../openapi.js'
 import { requestContext } from '../request-context.js'
-import { adminErrors, adminRouter, UserId } from './admin-shared.js'
+import { adminErrors, adminRouter, UserId, uuidIn } from './admin-shared.js'
 
-const SessionId = z.uuid({ error: 'session id must be a UUID' })
+const SessionId = uuidIn('session id must be a UUID')
 
 export const adminSessionOperations: OperationSpecs = {
   'POST /admin/users/:id/sessions/:sessionId/revoke': {

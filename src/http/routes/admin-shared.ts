@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Core } from '../../domain/core.js'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from '../../domain/admin/paging.js'
 import { requireAccessToken, requireAdmin, type AuthenticatedState } from '../middleware/authenticate.js'
+import { UNAVAILABLE } from '../openapi.js'
 
 /** What every admin route module shares: the guarded router, id parameters and paging. */
 
@@ -19,7 +20,13 @@ export function adminRouter(core: Core): Router<AuthenticatedState> {
   return router
 }
 
-export const UserId = z.uuid({ error: 'user id must be a UUID' })
+/**
+ * A UUID in any case, lower-cased after validation: ids are stored as Latch generates them (lower
+ * case, randomUUID), and compared byte for byte.
+ */
+export const uuidIn = (error: string) => z.uuid({ error }).transform((id) => id.toLowerCase())
+
+export const UserId = uuidIn('user id must be a UUID')
 
 /** Paging query parameters, as strings. Their range is the domain's rule; here only their form. */
 export const PagingQuery = {
@@ -52,4 +59,5 @@ export function pageSchema(item: Record<string, unknown>) {
   }
 }
 
-export const adminErrors = { 400: 'invalid_request', 401: 'invalid_token', 403: 'forbidden' } as const
+/** What every admin operation can answer; those with a body add JSON_BODY_ERRORS. */
+export const adminErrors = { 400: 'invalid_request', 401: 'invalid_token', 403: 'forbidden', ...UNAVAILABLE } as const

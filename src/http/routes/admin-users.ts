@@ -4,20 +4,25 @@ import type { SessionSummary, User } from '../../domain/ports.js'
 import { ROLES } from '../../domain/ports.js'
 import { parseInput } from '../errors.js'
 import { jsonBody } from '../middleware/json-body.js'
-import type { OperationSpecs } from '../openapi.js'
+import { JSON_BODY_ERRORS, type OperationSpecs } from '../openapi.js'
 import { requestContext } from '../request-context.js'
 import { adminErrors, adminRouter, pageBody, pageSchema, PagingQuery, UserId } from './admin-shared.js'
-import { Email, Password } from './inputs.js'
+import { CONTROL_CHARACTERS_ERROR, Email, Password, Text, WITHOUT_CONTROL_CHARACTERS } from './inputs.js'
 
 const Force = z.boolean({ error: 'must be true or false' }).optional()
 const LockInput = z.strictObject({
-  reason: z.string({ error: 'is required' }).trim().min(1, { error: 'is required' }).max(500, { error: 'must be at most 500 characters' }),
+  reason: z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, { error: 'is required' })
+    .max(500, { error: 'must be at most 500 characters' })
+    .regex(WITHOUT_CONTROL_CHARACTERS, { error: CONTROL_CHARACTERS_ERROR }),
   force: Force,
 })
 const RoleInput = z.strictObject({ role: z.enum(ROLES, { error: 'must be user or admin' }), force: Force })
 const CreateInput = z.strictObject({ email: Email, password: Password, role: z.enum(ROLES, { error: 'must be user or admin' }).optional() })
 const ListQuery = z.strictObject({
-  query: z.string({ error: 'must be given once' }).max(254, { error: 'must be at most 254 characters' }).optional().describe('part of the email, any case'),
+  query: Text(254).optional().describe('part of the email, any case'),
   ...PagingQuery,
 })
 
@@ -69,7 +74,7 @@ export const adminUserOperations: OperationSpecs = {
     tag: 'admin',
     security: 'admin',
     body: { schema: CreateInput },
-    responses: { 201: user('The new user'), ...adminErrors, 409: 'email_taken' },
+    responses: { 201: user('The new user'), ...JSON_BODY_ERRORS, ...adminErrors, 409: 'email_taken' },
   },
   'GET /admin/users/:id': {
     summary: 'A user and their active sessions',
@@ -82,7 +87,7 @@ export const adminUserOperations: OperationSpecs = {
     tag: 'admin',
     security: 'admin',
     body: { schema: LockInput },
-    responses: { 200: user('The locked user'), ...adminErrors, 404: 'not_found', 409: lastAdmin },
+    responses: { 200: user('The locked user'), ...JSON_BODY_ERRORS, ...adminErrors, 404: 'not_found', 409: lastAdmin },
   },
   'POST /admin/users/:id/unlock': {
     summary: 'Unlock an account (its old sessions stay revoked)',
@@ -95,7 +100,7 @@ export const adminUserOperations: OperationSpecs = {
     tag: 'admin',
     security: 'admin',
     body: { schema: RoleInput },
-    responses: { 200: user('The user with the new role'), ...adminErrors, 404: 'not_found', 409: lastAdmin },
+    responses: { 200: user('The user with the new role'), ...JSON_BODY_ERRORS, ...adminErrors, 404: 'not_found', 409: lastAdmin },
   },
 }
 

@@ -1,6 +1,6 @@
 import Router from '@koa/router'
 import type { Core } from '../../domain/core.js'
-import type { OperationSpecs } from '../openapi.js'
+import { UNAVAILABLE, type OperationSpecs } from '../openapi.js'
 import { requireAccessToken, type AuthenticatedState } from '../middleware/authenticate.js'
 
 export const meOperations: OperationSpecs = {
@@ -14,6 +14,7 @@ export const meOperations: OperationSpecs = {
         schema: { type: 'object', required: ['id', 'email', 'role'], properties: { id: { type: 'string' }, email: { type: 'string' }, role: { enum: ['user', 'admin'] } } },
       },
       401: 'invalid_token',
+      ...UNAVAILABLE,
     },
   },
 }

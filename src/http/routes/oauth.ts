@@ -6,7 +6,7 @@ import { InvalidRequestError, UnsupportedGrantTypeError } from '../../domain/err
 import type { TokenPair } from '../../domain/sessions/token-pair.js'
 import type { TokenIntrospection } from '../../domain/tokens/introspect-token.js'
 import { parseInput } from '../errors.js'
-import type { OperationSpecs } from '../openapi.js'
+import { FORM_BODY_ERRORS, UNAVAILABLE, type OperationSpecs } from '../openapi.js'
 import { ClientParameters, requireClient, type ClientState } from '../middleware/client-authentication.js'
 import { formBody } from '../middleware/form-body.js'
 import { oauthEndpoint } from '../middleware/oauth-endpoint.js'
@@ -71,23 +71,24 @@ export const oauthOperations: OperationSpecs = {
     body: { schema: TokenRequest, contentType: 'application/x-www-form-urlencoded' },
     responses: {
       200: { description: 'A new token pair (Cache-Control: no-store, Pragma: no-cache)', schema: TokenResponseBody },
+      ...FORM_BODY_ERRORS,
       400: 'invalid_request, invalid_grant, invalid_scope, unauthorized_client (confidential clients hold no sessions) or unsupported_grant_type',
-      401: 'invalid_client (with WWW-Authenticate: Basic when Basic was used)',
-      413: 'invalid_request: body too large',
-      415: 'invalid_request: not a form',
-      503: 'temporarily_unavailable',
+      401: 'invalid_client (with WWW-Authenticate: Basic)',
+      ...UNAVAILABLE,
     },
   },
   'POST /oauth/revoke': {
-    summary: 'Token revocation (RFC 7009): a refresh token ends its session, an access token is revoked by jti',
+    summary:
+      "Token revocation (RFC 7009): a refresh token ends its session, an access token is revoked by jti; a client revokes its own tokens, a confidential client also access tokens for its audience",
     tag: 'oauth',
     security: 'client',
     body: { schema: TokenInput, contentType: 'application/x-www-form-urlencoded' },
     responses: {
       200: 'Revoked, or nothing to revoke (unknown, invalid and expired tokens alike)',
-      400: "invalid_request (also: a confidential client presented another client's token)",
-      401: 'invalid_client',
-      415: 'invalid_request: not a form',
+      ...FORM_BODY_ERRORS,
+      400: "invalid_request (also: a confidential client presented another client's refresh token, or an access token neither issued to it nor for its audience)",
+      401: 'invalid_client (with WWW-Authenticate: Basic)',
+      ...UNAVAILABLE,
     },
   },
   'POST /oauth/introspect': {
@@ -97,9 +98,9 @@ export const oauthOperations: OperationSpecs = {
     body: { schema: TokenInput, contentType: 'application/x-www-form-urlencoded' },
     responses: {
       200: { description: 'Whether the token is active, and its claims when it is', schema: IntrospectionBody },
-      400: 'invalid_request',
-      401: 'invalid_client (public clients may not introspect)',
-      415: 'invalid_request: not a form',
+      ...FORM_BODY_ERRORS,
+      401: 'invalid_client (with WWW-Authenticate: Basic; public clients may not introspect)',
+      ...UNAVAILABLE,
     },
   },
 }

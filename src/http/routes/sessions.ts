@@ -4,17 +4,17 @@ import { z } from 'zod'
 import type { Core } from '../../domain/core.js'
 import type { TokenPair } from '../../domain/sessions/token-pair.js'
 import { parseInput } from '../errors.js'
-import { TokenPairBody, type OperationSpecs } from '../openapi.js'
+import { JSON_BODY_ERRORS, TokenPairBody, UNAVAILABLE, type OperationSpecs } from '../openapi.js'
 import { requireAccessToken, type AuthenticatedState } from '../middleware/authenticate.js'
 import { jsonBody } from '../middleware/json-body.js'
 import { requestContext } from '../request-context.js'
-import { Email, Password, RefreshToken } from './inputs.js'
+import { ClientId, Email, Password, RefreshToken } from './inputs.js'
 
 const LoginInput = z.strictObject({
   email: Email,
   password: Password,
   /** A registered public client to start the session for; the first-party client (LATCH_CLIENT_ID) if absent. */
-  client_id: z.string().min(1, { error: 'must not be empty' }).max(256, { error: 'must be at most 256 characters' }).optional(),
+  client_id: ClientId.optional(),
 })
 const RefreshInput = z.strictObject({ refresh_token: RefreshToken })
 
@@ -27,29 +27,30 @@ export const sessionOperations: OperationSpecs = {
     body: { schema: LoginInput },
     responses: {
       200: tokenPair,
+      ...JSON_BODY_ERRORS,
       400: 'invalid_request, or unauthorized_client for a confidential client_id',
       401: 'invalid_grant, or invalid_client for an unknown or disabled client_id',
       403: 'account_locked (only after a correct password)',
-      503: 'temporarily_unavailable',
+      ...UNAVAILABLE,
     },
   },
   'POST /refresh': {
     summary: 'Rotate a refresh token: a new pair; reuse after the grace window revokes the session',
     tag: 'sessions',
     body: { schema: RefreshInput },
-    responses: { 200: tokenPair, 400: 'invalid_request', 401: 'invalid_grant', 503: 'temporarily_unavailable' },
+    responses: { 200: tokenPair, ...JSON_BODY_ERRORS, 401: 'invalid_grant', ...UNAVAILABLE },
   },
   'POST /logout': {
     summary: 'End the session of a refresh token (idempotent; 204 for unknown tokens too)',
     tag: 'sessions',
     body: { schema: RefreshInput },
-    responses: { 204: 'Logged out', 400: 'invalid_request' },
+    responses: { 204: 'Logged out', ...JSON_BODY_ERRORS, ...UNAVAILABLE },
   },
   'POST /logout-all': {
     summary: "End every session of the token's user and bump its refreshTokenVersion",
     tag: 'sessions',
     security: 'bearer',
-    responses: { 204: 'Logged out everywhere', 401: 'invalid_token' },
+    responses: { 204: 'Logged out everywhere', 401: 'invalid_token', ...UNAVAILABLE },
   },
 }
 

@@ -34,7 +34,9 @@ eachDatabase((provider, server) => {
 
   test(`${provider}: registrations are validated in the domain and nothing is stored when they fail`, async (t) => {
     const prisma = server().latch.database.prisma
-    const before = await prisma.client.count()
+    // Other tests of this file register clients meanwhile: count only what these attempts could have stored.
+    const theirs = { name: { in: ['ok', '  ', 'x'.repeat(101)] } }
+    const before = await prisma.client.count({ where: theirs })
     const bad = [
       { name: '  ', type: 'public' as const },
       { name: 'x'.repeat(101), type: 'public' as const },
@@ -49,7 +51,7 @@ eachDatabase((provider, server) => {
       const error = await t.throwsAsync(server().latch.core.createClient(input, OPERATOR_CONTEXT))
       t.is((error as { code?: string }).code, 'invalid_request', JSON.stringify(input).slice(0, 60))
     }
-    t.is(await prisma.client.count(), before)
+    t.is(await prisma.client.count({ where: theirs }), before)
   })
 
   test(`${provider}: authentication compares secrets and refuses unknown, disabled and mismatched clients alike`, async (t) => {
@@ -94,9 +96,46 @@ for (const provider of PROVIDERS) {
     t.is(await check.prisma.client.count(), 1)
     t.is(await check.prisma.auditEvent.count({ where: { type: 'client_created' } }), 1, 'the losers rolled their audit record back with their insert')
 
-    const changed = await TestLatch.start(provider, { databaseUrl: database.url, env: { LATCH_AUDIENCE: 'https://api.example.com', LATCH_SCOPE: 'api profile' } })
-    await changed.close()
-    t.like(await check.prisma.client.findUniqueOrThrow({ where: { id: 'latch-web' } }), { audience: 'https://api.example.com', scopes: 'api profile' })
+    // Two replicas start with a changed configuration: it is carried over, and audited once.
+    const env = { LATCH_AUDIENCE: 'https://api.example.com', LATCH_SCOPE: 'api profile' }
+    const changed = await Promise.all([0, 1].map(() => TestLatch.start(provider, { databaseUrl: database.url, env })))
+    await Promise.all(changed.map((replica) => replica.close()))
+    t.like(await check.prisma.client.findUniqueOrThrow({ where: { id: 'latch-web' } }), { type: 'public', audience: 'https://api.example.com', scopes: 'api profile' })
     t.is(await check.prisma.auditEvent.count({ where: { type: 'client_created' } }), 1)
+    const updates = await check.prisma.auditEvent.findMany({ where: { type: 'client_updated' } })
+    t.is(updates.length, 1, 'one change, one record, however many replicas made it')
+    t.is(updates[0]!.actorId, null, 'made by configuration, not by anyone')
+    t.deepEqual(JSON.parse(updates[0]!.detail!), {
+      clientId: 'latch-web',
+      source: 'configuration',
+      fromAudience: 'latch',
+      toAudience: 'https://api.example.com',
+      fromScope: 'api',
+      toScope: 'api profile',
+    })
+    const again = await TestLatch.start(provider, { databaseUrl: database.url, env })
+    await again.close()
+    t.is(await check.prisma.auditEvent.count({ where: { type: 'client_updated' } }), 1, 'an unchanged configuration records nothing')
+  })
+
+  test(`${provider}: Latch refuses to start when LATCH_CLIENT_ID names a confidential client, and leaves that client as it was`, async (t) => {
+    const database = await freshDatabase(provider)
+    t.teardown(() => database.drop())
+    const first = await TestLatch.start(provider, { databaseUrl: database.url })
+    const { client, secret } = await first.latch.core.createClient({ name: 'Orders API', type: 'confidential', audience: 'https://orders.example.com', scope: 'orders' }, OPERATOR_CONTEXT)
+    await first.close()
+
+    const error = await t.throwsAsync(TestLatch.start(provider, { databaseUrl: database.url, env: { LATCH_CLIENT_ID: client.id } }))
+    t.regex(error!.message, new RegExp(`^LATCH_CLIENT_ID "${client.id}" is a registered confidential client`))
+    t.false(error!.message.includes(secret!))
+    const check = connect(database.url)
+    t.teardown(() => check.close())
+    t.like(await check.prisma.client.findUniqueOrThrow({ where: { id: client.id } }), {
+      type: 'confidential',
+      secretHash: client.secretHash,
+      audience: 'https://orders.example.com',
+      scopes: 'orders',
+    })
+    t.is(await check.prisma.auditEvent.count({ where: { type: { in: ['client_updated'] } } }), 0)
   })
 }
