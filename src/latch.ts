@@ -48,7 +48,7 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
       const { applied } = await migrate(database)
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations')
     }
-    const stores = createStores(database.prisma, database.provider)
+    const stores = createStores(database)
     keys = await openSigningKeys(config.keys, { store: stores.signingKeys, clock, logger })
     const { keyRing, refreshTokenKey } = keys
     const core = createCore({

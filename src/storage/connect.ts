@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
-import type { SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import { createDirectSql, type DirectSql } from './direct-sql.js'
 import { PrismaClient } from './generated/postgresql/client.js'
 import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client.js'
 
@@ -15,6 +16,8 @@ export interface Database {
   prisma: PrismaClient
   /** Migration-aware (it can also open a shadow database), which migrate() relies on. */
   adapterFactory: SqlDriverAdapterFactory
+  /** The hot statements, on the very adapter the Prisma client is connected through (see direct-sql.ts). */
+  direct: DirectSql
   close(): Promise<void>
 }
 
@@ -32,8 +35,10 @@ function connectSqlite(databaseUrl: string): Database {
   mkdirSync(dirname(path), { recursive: true })
   // timeout is better-sqlite3's busy timeout: wait for a concurrent writer instead of failing.
   const adapterFactory = withSqlitePragmas(new PrismaBetterSqlite3({ url: path, timeout: 5000 }))
-  const prisma = new SqlitePrismaClient({ adapter: adapterFactory }) as unknown as PrismaClient
-  return { provider: 'sqlite', prisma, adapterFactory, close: () => prisma.$disconnect() }
+  const shared = sharing(adapterFactory)
+  const prisma = new SqlitePrismaClient({ adapter: shared.factory }) as unknown as PrismaClient
+  const direct = createDirectSql('sqlite', () => shared.adapter(prisma))
+  return { provider: 'sqlite', prisma, adapterFactory, direct, close: () => prisma.$disconnect() }
 }
 
 /** `file:./x.db` is relative to the working directory; `file:///abs` is a file URL. */
@@ -70,8 +75,42 @@ function connectPostgres(databaseUrl: string): Database {
     { connectionString, connectionTimeoutMillis, ...(max ? { max } : {}) },
     schema ? { schema } : undefined,
   )
-  const prisma = new PrismaClient({ adapter: adapterFactory })
-  return { provider: 'postgresql', prisma, adapterFactory, close: () => prisma.$disconnect() }
+  const shared = sharing(adapterFactory)
+  const prisma = new PrismaClient({ adapter: shared.factory })
+  const direct = createDirectSql('postgresql', () => shared.adapter(prisma))
+  return { provider: 'postgresql', prisma, adapterFactory, direct, close: () => prisma.$disconnect() }
+}
+
+/**
+ * Hands the Prisma client its adapter through a factory that remembers it, so that the hot
+ * statements of direct-sql.ts run on the same connection (SQLite) or pool (PostgreSQL) rather
+ * than on one of their own. migrate() keeps using the plain factory: its adapters are the schema
+ * engine's, opened and disposed around the migration, before anything serves.
+ */
+function sharing(factory: SqlDriverAdapterFactory) {
+  let current: SqlDriverAdapter | null = null
+  return {
+    factory: {
+      provider: factory.provider,
+      adapterName: factory.adapterName,
+      async connect() {
+        const adapter = await factory.connect()
+        const dispose = adapter.dispose.bind(adapter)
+        adapter.dispose = async () => {
+          if (current === adapter) current = null
+          await dispose()
+        }
+        current = adapter
+        return adapter
+      },
+    } satisfies SqlDriverAdapterFactory,
+    /** The client's adapter, connecting the client first when it has not connected yet (or was disconnected). */
+    async adapter(prisma: { $connect(): Promise<void> }): Promise<SqlDriverAdapter> {
+      if (!current) await prisma.$connect()
+      if (!current) throw new Error('the Prisma client connected without asking its adapter factory')
+      return current
+    },
+  }
 }
 
 /** Prisma's default `connect_timeout`, in seconds. */

@@ -2,8 +2,7 @@ import type { AccessTokenRevocationStore, AuditStore, ClientStore, SessionStore,
 import { createAccessTokenRevocationStore } from './access-token-revocations.js'
 import { createAuditStore } from './audit-log.js'
 import { createClientStore } from './client-store.js'
-import type { Provider } from './connect.js'
-import type { PrismaClient } from './generated/postgresql/client.js'
+import type { Database } from './connect.js'
 import { translateUnavailable } from './prisma-errors.js'
 import { createSessionStore } from './session-store.js'
 import { createSigningKeyStore } from './signing-key-store.js'
@@ -21,12 +20,13 @@ export interface Stores {
 
 /**
  * The Prisma implementations of the domain's ports, with outages mapped to 503s. `provider` is for
- * the few statements whose SQL differs (row locks exist on PostgreSQL only).
+ * the few statements whose SQL differs (row locks exist on PostgreSQL only); `direct` runs the
+ * hottest statements of the session store on the client's own adapter (see direct-sql.ts).
  */
-export function createStores(prisma: PrismaClient, provider: Provider): Stores {
+export function createStores({ prisma, provider, direct }: Pick<Database, 'prisma' | 'provider' | 'direct'>): Stores {
   return {
     users: translateUnavailable(createUserStore(prisma, provider)),
-    sessions: translateUnavailable(createSessionStore(prisma)),
+    sessions: translateUnavailable(createSessionStore(prisma, direct)),
     audit: translateUnavailable(createAuditStore(prisma)),
     clients: translateUnavailable(createClientStore(prisma)),
     accessTokenRevocations: translateUnavailable(createAccessTokenRevocationStore(prisma)),

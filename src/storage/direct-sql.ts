@@ -1,0 +1,219 @@
+import type { ArgType, SqlDriverAdapter, SqlQuery } from '@prisma/driver-adapter-utils'
+import type { Provider } from './connect.js'
+
+/**
+ * The few hottest statements (the refresh lookup, the rotation, the live-state check behind every
+ * Bearer request) skip the Prisma client and run on the driver adapter it is connected through:
+ * the very same adapter instance, so the same SQLite connection and the same PostgreSQL pool.
+ *
+ * Why: the Prisma client spends 200–600 µs of CPU per query in its query compiler and interpreter
+ * (and ~900 µs for a batch transaction of three raw statements), several times what the database
+ * itself needs. Measured in-process on SQLite, core.refresh went from ~3.2 ms to a fraction of
+ * that, and the adapter's own per-query cost is ~35 µs. Everything else stays on the Prisma client.
+ *
+ * Rules this module keeps:
+ * - It never opens a connection of its own. A second better-sqlite3 connection in this process
+ *   would be fatal: its busy timeout is a synchronous sleep, which would block the event loop
+ *   while the transaction it waits for (open on the other connection) can never finish.
+ * - Every write runs inside the adapter's startTransaction(). On SQLite that takes the adapter's
+ *   mutex, so these writes are serialised with Prisma's own transactions on the shared
+ *   connection; a write issued outside it could land inside an interactive Prisma transaction
+ *   that happens to be open. Reads do not take the mutex, exactly like Prisma's own reads.
+ * - On PostgreSQL a single statement is sent on its own (it is atomic by itself: one round trip);
+ *   several statements get BEGIN … COMMIT on one pooled connection.
+ */
+
+export type SqlValue = string | number | Date | null
+
+/** One statement, written once with the `sql` tag and rendered for either database. */
+export interface SqlStatement {
+  readonly strings: TemplateStringsArray
+  readonly values: readonly SqlValue[]
+}
+
+/** Portable SQL: `sql\`SELECT … WHERE id = ${id}\`` binds `id` as a parameter, never as text. */
+export function sql(strings: TemplateStringsArray, ...values: SqlValue[]): SqlStatement {
+  return { strings, values }
+}
+
+/** The same tag, for a statement written for PostgreSQL only (the name says so, and the refresh benchmark reads it). */
+export const postgresSql = sql
+/** The same tag, for a statement written for SQLite only. */
+export const sqliteSql = sql
+
+export type Row = Record<string, unknown>
+
+export interface DirectSql {
+  readonly provider: Provider
+  /** A read: the rows of one statement, each keyed by column name. */
+  query(statement: SqlStatement): Promise<Row[]>
+  /**
+   * Writes, atomically: one statement on its own, several in one transaction. Returns each
+   * statement's count (rows changed, or rows returned by a statement that returns rows).
+   */
+  write(statements: readonly SqlStatement[]): Promise<number[]>
+}
+
+/** `adapter` resolves to the adapter the Prisma client is connected through (connecting it if needed). */
+export function createDirectSql(provider: Provider, adapter: () => Promise<SqlDriverAdapter>): DirectSql {
+  return provider === 'sqlite' ? sqliteDirect(adapter) : postgresDirect(adapter)
+}
+
+// --- PostgreSQL: the adapter's own queryRaw/executeRaw on its pool -------------------------------
+
+function postgresDirect(adapter: () => Promise<SqlDriverAdapter>): DirectSql {
+  return {
+    provider: 'postgresql',
+    async query(statement) {
+      const { columnNames, rows } = await (await adapter()).queryRaw(pgQuery(statement))
+      return rows.map((values) => {
+        const row: Row = {}
+        columnNames.forEach((name, index) => (row[name] = values[index]))
+        return row
+      })
+    },
+    async write(statements) {
+      const connection = await adapter()
+      if (statements.length === 1) return [await connection.executeRaw(pgQuery(statements[0]!))]
+      const tx = await connection.startTransaction()
+      try {
+        const counts: number[] = []
+        for (const statement of statements) counts.push(await tx.executeRaw(pgQuery(statement)))
+        await tx.executeRaw(bare('COMMIT'))
+        await tx.commit()
+        return counts
+      } catch (error) {
+        await abandon(tx)
+        throw error
+      }
+    },
+  }
+}
+
+const pgText = new WeakMap<TemplateStringsArray, string>()
+
+function pgQuery({ strings, values }: SqlStatement): SqlQuery {
+  let text = pgText.get(strings)
+  if (text === undefined) {
+    text = strings.reduce((sql, part, index) => sql + `$${index}` + part)
+    pgText.set(strings, text)
+  }
+  return { sql: text, args: [...values], argTypes: values.map(argType) }
+}
+
+function argType(value: SqlValue): ArgType {
+  if (value instanceof Date) return { scalarType: 'datetime', arity: 'scalar' }
+  if (typeof value === 'number') return { scalarType: Number.isInteger(value) ? 'int' : 'float', arity: 'scalar' }
+  return { scalarType: 'string', arity: 'scalar' }
+}
+
+// --- SQLite: prepared statements on the adapter's own better-sqlite3 connection ------------------
+
+/** What this module uses of better-sqlite3's Database and Statement. */
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement
+  readonly inTransaction: boolean
+}
+interface SqliteStatement {
+  readonly reader: boolean
+  safeIntegers(toggle: boolean): SqliteStatement
+  all(...params: unknown[]): unknown[]
+  run(...params: unknown[]): { changes: number }
+}
+
+/**
+ * The adapter prepares every statement anew for each call (~50 µs for a three-table join, more
+ * than running it); these statements are prepared once per connection and kept. @prisma/adapter-
+ * better-sqlite3 (pinned) keeps its better-sqlite3 Database in `client`; should an upgrade move
+ * it, the first hot statement fails loudly here rather than silently opening anything.
+ */
+function sqliteConnectionOf(adapter: SqlDriverAdapter): SqliteConnection {
+  const client = (adapter as unknown as { client?: Partial<SqliteConnection> }).client
+  if (typeof client?.prepare !== 'function' || typeof client.inTransaction !== 'boolean') {
+    throw new Error('direct-sql: the SQLite driver adapter no longer exposes its better-sqlite3 connection as `client`; update src/storage/direct-sql.ts')
+  }
+  return client as SqliteConnection
+}
+
+function sqliteDirect(adapter: () => Promise<SqlDriverAdapter>): DirectSql {
+  // One cache per adapter instance: a reconnected Prisma client gets a new connection.
+  const caches = new WeakMap<SqlDriverAdapter, { connection: SqliteConnection; statements: Map<TemplateStringsArray, SqliteStatement> }>()
+  const prepared = (connected: SqlDriverAdapter, { strings }: SqlStatement): SqliteStatement => {
+    let cache = caches.get(connected)
+    if (!cache) caches.set(connected, (cache = { connection: sqliteConnectionOf(connected), statements: new Map() }))
+    let statement = cache.statements.get(strings)
+    if (!statement) {
+      // The adapter turns on safe integers for the whole connection (BigInt results); these
+      // statements only read small counters and versions, so plain numbers.
+      statement = cache.connection.prepare(strings.join('?')).safeIntegers(false)
+      cache.statements.set(strings, statement)
+    }
+    return statement
+  }
+
+  return {
+    provider: 'sqlite',
+    async query(statement) {
+      const connected = await adapter()
+      return prepared(connected, statement).all(...sqliteArgs(statement)) as Row[]
+    },
+    async write(statements) {
+      const connected = await adapter()
+      // Takes the adapter's mutex and begins; everything up to COMMIT then runs synchronously.
+      const tx = await connected.startTransaction()
+      try {
+        const counts = statements.map((statement) => {
+          const prepare = prepared(connected, statement)
+          return prepare.reader ? prepare.all(...sqliteArgs(statement)).length : prepare.run(...sqliteArgs(statement)).changes
+        })
+        await tx.executeRaw(bare('COMMIT'))
+        await tx.commit()
+        return counts
+      } catch (error) {
+        await abandon(tx)
+        throw error
+      }
+    },
+  }
+}
+
+/** Binds values as the adapter would, so rows written here read back through Prisma unchanged. */
+function sqliteArgs({ values }: SqlStatement): unknown[] {
+  // Prisma's SQLite adapter stores a DateTime as ISO 8601 text with an explicit +00:00 offset.
+  return values.map((value) => (value instanceof Date ? value.toISOString().replace('Z', '+00:00') : value))
+}
+
+// --- shared ---------------------------------------------------------------------------------
+
+function bare(text: string): SqlQuery {
+  return { sql: text, args: [], argTypes: [] }
+}
+
+/** Rolls back (the adapter leaves ROLLBACK to its caller) and releases the connection or mutex. */
+async function abandon(tx: Awaited<ReturnType<SqlDriverAdapter['startTransaction']>>): Promise<void> {
+  try {
+    if (!tx.options.usePhantomQuery) await tx.executeRaw(bare('ROLLBACK'))
+  } catch {
+    // Nothing to roll back (a failed COMMIT may already have ended it); the original error matters.
+  } finally {
+    await tx.rollback()
+  }
+}
+
+// --- reading values back ----------------------------------------------------------------------
+
+/** A DateTime column: ISO text from either adapter (a number if a row was ever stored as epoch ms). */
+export function asDate(value: unknown): Date {
+  const date = new Date(typeof value === 'string' || typeof value === 'number' ? value : Number.NaN)
+  if (Number.isNaN(date.getTime())) throw new TypeError(`direct-sql: not a timestamp: ${String(value)}`)
+  return date
+}
+
+export function asDateOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : asDate(value)
+}
+
+/** A boolean expression: PostgreSQL answers true/false, SQLite 1/0. */
+export function asBoolean(value: unknown): boolean {
+  return value === true || value === 1
+}
