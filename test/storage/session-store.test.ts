@@ -134,6 +134,23 @@ for (const provider of PROVIDERS) {
       t.deepEqual((await database.prisma.session.findUniqueOrThrow({ where: { id: session.id } })).lastUsedAt, session.createdAt, `${label}: not touched`)
     }
   })
+
+  test(`${provider}: the live-state check reads session, user and the jti's revocation in one query`, async (t) => {
+    const { database, sessions } = await openStore(t)
+    const { user, session } = await seed(database, sessions)
+    const jti = randomUUID()
+    const live = await sessions.findLiveState({ sessionId: session.id, jti })
+    t.deepEqual(live, {
+      session: { id: session.id, revokedAt: null, expiresAt: session.expiresAt },
+      user: { id: user.id, email: user.email, role: 'user', refreshTokenVersion: 0, lockedAt: null },
+      accessTokenRevoked: false,
+    })
+    const now = new Date()
+    await database.prisma.revocation.create({ data: { kind: 'access_token', userId: user.id, sessionId: session.id, jti, reason: 'token_revoked', createdAt: now, expiresAt: now } })
+    t.true((await sessions.findLiveState({ sessionId: session.id, jti }))!.accessTokenRevoked)
+    t.false((await sessions.findLiveState({ sessionId: session.id, jti: randomUUID() }))!.accessTokenRevoked)
+    t.is(await sessions.findLiveState({ sessionId: randomUUID(), jti }), null)
+  })
 }
 
 if (PROVIDERS.includes('postgresql')) {
