@@ -131,6 +131,11 @@ export interface Config {
   registrationOpen: boolean
   keys: KeySettings
   trustProxy: boolean
+  /**
+   * Threads in libuv's pool, as libuv itself reads UV_THREADPOOL_SIZE (4 unless set, 1 to 1024).
+   * Not a Latch setting: the password hasher sizes its argon2 concurrency to leave one free.
+   */
+  threadPoolSize: number
 }
 
 function keySource(env: z.infer<typeof EnvironmentSchema>): KeySource {
@@ -183,5 +188,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
     registrationOpen: env.LATCH_REGISTRATION === 'open',
     keys: keySettings(env),
     trustProxy: env.LATCH_TRUST_PROXY,
+    threadPoolSize: threadPoolSize(environment.UV_THREADPOOL_SIZE),
   })
+}
+
+/** libuv's own reading of UV_THREADPOOL_SIZE (never an error: libuv does not refuse a value either). */
+function threadPoolSize(value: string | undefined): number {
+  const threads = value ? Number.parseInt(value, 10) : 4
+  return Number.isFinite(threads) ? Math.min(Math.max(threads, 1), 1024) : 4
 }
