@@ -135,44 +135,94 @@ function sqliteConnectionOf(adapter: SqlDriverAdapter): SqliteConnection {
   return client as SqliteConnection
 }
 
-function sqliteDirect(adapter: () => Promise<SqlDriverAdapter>): DirectSql {
-  // One cache per adapter instance: a reconnected Prisma client gets a new connection.
-  const caches = new WeakMap<SqlDriverAdapter, { connection: SqliteConnection; statements: Map<TemplateStringsArray, SqliteStatement> }>()
-  const prepared = (connected: SqlDriverAdapter, { strings }: SqlStatement): SqliteStatement => {
-    let cache = caches.get(connected)
-    if (!cache) caches.set(connected, (cache = { connection: sqliteConnectionOf(connected), statements: new Map() }))
-    let statement = cache.statements.get(strings)
+/** One connection's prepared statements. */
+class PreparedConnection {
+  readonly #statements = new Map<TemplateStringsArray, SqliteStatement>()
+  readonly begin: SqliteStatement
+  readonly commit: SqliteStatement
+  readonly rollback: SqliteStatement
+
+  constructor(readonly connection: SqliteConnection) {
+    this.begin = connection.prepare('BEGIN')
+    this.commit = connection.prepare('COMMIT')
+    this.rollback = connection.prepare('ROLLBACK')
+  }
+
+  statement({ strings }: SqlStatement): SqliteStatement {
+    let statement = this.#statements.get(strings)
     if (!statement) {
       // The adapter turns on safe integers for the whole connection (BigInt results); these
       // statements only read small counters and versions, so plain numbers.
-      statement = cache.connection.prepare(strings.join('?')).safeIntegers(false)
-      cache.statements.set(strings, statement)
+      statement = this.connection.prepare(strings.join('?')).safeIntegers(false)
+      this.#statements.set(strings, statement)
     }
     return statement
+  }
+
+  /** Runs the statements (synchronously, as better-sqlite3 does everything) and counts each one's rows. */
+  counts(statements: readonly SqlStatement[]): number[] {
+    return statements.map((statement) => {
+      const prepared = this.statement(statement)
+      return prepared.reader ? prepared.all(...sqliteArgs(statement)).length : prepared.run(...sqliteArgs(statement)).changes
+    })
+  }
+
+  /** Ends a failed transaction, if the failure left one open. */
+  abandon(): void {
+    if (this.connection.inTransaction) this.rollback.run()
+  }
+}
+
+function sqliteDirect(adapter: () => Promise<SqlDriverAdapter>): DirectSql {
+  // One set per adapter instance: a reconnected Prisma client gets a new connection.
+  const connections = new WeakMap<SqlDriverAdapter, PreparedConnection>()
+  const preparedFor = (connected: SqlDriverAdapter): PreparedConnection => {
+    let prepared = connections.get(connected)
+    if (!prepared) connections.set(connected, (prepared = new PreparedConnection(sqliteConnectionOf(connected))))
+    return prepared
   }
 
   return {
     provider: 'sqlite',
     async query(statement) {
-      const connected = await adapter()
-      return prepared(connected, statement).all(...sqliteArgs(statement)) as Row[]
+      return preparedFor(await adapter()).statement(statement).all(...sqliteArgs(statement)) as Row[]
     },
     async write(statements) {
       const connected = await adapter()
-      // Takes the adapter's mutex and begins; everything up to COMMIT then runs synchronously.
+      const prepared = preparedFor(connected)
+      if (!prepared.connection.inTransaction) {
+        /*
+         * No transaction is open on the connection, and this one runs from BEGIN to COMMIT
+         * synchronously, in one turn of the event loop: no Prisma transaction (nor any other
+         * statement) can start inside it, and it cannot start inside one. That is the guarantee
+         * of the adapter's mutex, without the mutex (async-mutex and its promises) and the fresh
+         * prepare of BEGIN and COMMIT that startTransaction() costs on every call.
+         */
+        prepared.begin.run()
+        try {
+          const counts = prepared.counts(statements)
+          prepared.commit.run()
+          return counts
+        } catch (error) {
+          prepared.abandon()
+          throw error
+        }
+      }
+      // A Prisma transaction is open (awaiting its next statement): queue behind it on the
+      // adapter's mutex, as Prisma's own transactions do, then run as above.
       const tx = await connected.startTransaction()
+      let counts: number[]
       try {
-        const counts = statements.map((statement) => {
-          const prepare = prepared(connected, statement)
-          return prepare.reader ? prepare.all(...sqliteArgs(statement)).length : prepare.run(...sqliteArgs(statement)).changes
-        })
-        await tx.executeRaw(bare('COMMIT'))
-        await tx.commit()
-        return counts
+        counts = prepared.counts(statements)
+        prepared.commit.run()
       } catch (error) {
-        await abandon(tx)
+        prepared.abandon()
+        await tx.rollback()
         throw error
       }
+      // Only releases the mutex: the adapter leaves COMMIT and ROLLBACK to its caller.
+      await tx.commit()
+      return counts
     },
   }
 }

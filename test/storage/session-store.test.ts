@@ -93,6 +93,19 @@ for (const provider of PROVIDERS) {
     t.is(await database.prisma.refreshToken.count({ where: { sessionId: session.id } }), 2)
   })
 
+  test(`${provider}: a rotation whose successor hash is taken fails whole, and leaves no transaction open`, async (t) => {
+    const { database, sessions } = await openStore(t)
+    const { session, token } = await seed(database, sessions)
+    const other = await seed(database, sessions)
+    const at = new Date()
+    t.false(await sessions.rotate({ tokenId: token.id, sessionId: session.id, successor: { id: randomUUID(), hash: other.token.hash }, at }))
+    t.is((await database.prisma.refreshToken.findUniqueOrThrow({ where: { id: token.id } })).usedAt, null, 'not consumed')
+    t.deepEqual((await database.prisma.session.findUniqueOrThrow({ where: { id: session.id } })).lastUsedAt, session.createdAt, 'not touched')
+    // The connection is usable at once, by the hot path and by Prisma's own transactions.
+    t.true(await sessions.rotate({ tokenId: token.id, sessionId: session.id, successor: { id: randomUUID(), hash: hash() }, at }))
+    await database.prisma.$transaction([database.prisma.session.update({ where: { id: session.id }, data: { scope: 'api' } })])
+  })
+
   // The derived successor hash is the same for every contender in production, which the unique
   // index alone would settle; distinct hashes leave the compare-and-set on used_at to do it.
   for (const successors of ['the same successor hash', 'distinct successor hashes'] as const) {
