@@ -1,17 +1,23 @@
 import { asRole, type SessionStore } from '../domain/ports.js'
 import { asBoolean, asDate, asDateOrNull, postgresSql, sql, sqliteSql, type DirectSql } from './direct-sql.js'
 import type { PrismaClient } from './generated/postgresql/client.js'
-import { appendAudit, auditRow } from './audit-log.js'
+import { appendAudit, auditInsert } from './audit-log.js'
 import { isUniqueViolation } from './prisma-errors.js'
 import { appendRevocations, revokeEverySession } from './revocation-log.js'
 
 export function createSessionStore(prisma: PrismaClient, direct: DirectSql): SessionStore {
   return {
+    // Hot path (every login): the session, its first token and the audit record in one write on
+    // the client's own adapter (direct-sql.ts) instead of Prisma's batch transaction.
     async start({ session, token, audit }) {
-      await prisma.$transaction([
-        prisma.session.create({ data: { ...session, lastUsedAt: session.createdAt } }),
-        prisma.refreshToken.create({ data: { ...token, sessionId: session.id, createdAt: session.createdAt } }),
-        prisma.auditEvent.create({ data: auditRow(audit, session.createdAt) }),
+      const at = session.createdAt
+      await direct.write([
+        sql`
+          INSERT INTO sessions (id, user_id, version, client_id, scope, audience, created_at, last_used_at, expires_at, user_agent, ip)
+          VALUES (${session.id}, ${session.userId}, ${session.version}, ${session.clientId}, ${session.scope}, ${session.audience},
+            ${at}, ${at}, ${session.expiresAt}, ${session.userAgent}, ${session.ip})`,
+        sql`INSERT INTO refresh_tokens (id, session_id, hash, created_at) VALUES (${token.id}, ${session.id}, ${token.hash}, ${at})`,
+        auditInsert(audit, at),
       ])
     },
 

@@ -25,9 +25,9 @@ export interface Stores {
  */
 export function createStores({ prisma, provider, direct }: Pick<Database, 'prisma' | 'provider' | 'direct'>): Stores {
   return {
-    users: translateUnavailable(createUserStore(prisma, provider)),
+    users: translateUnavailable(createUserStore(prisma, provider, direct)),
     sessions: translateUnavailable(createSessionStore(prisma, direct)),
-    audit: translateUnavailable(createAuditStore(prisma)),
+    audit: translateUnavailable(createAuditStore(prisma, direct)),
     clients: translateUnavailable(createClientStore(prisma)),
     accessTokenRevocations: translateUnavailable(createAccessTokenRevocationStore(prisma)),
     signingKeys: translateUnavailable(createSigningKeyStore(prisma, provider)),

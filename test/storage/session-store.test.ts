@@ -54,6 +54,27 @@ async function seed(database: Database, sessions: SessionStore) {
 }
 
 for (const provider of PROVIDERS) {
+  test(`${provider}: a session started on the hot path reads back through Prisma as it was given, with its token and audit record`, async (t) => {
+    const { database, sessions } = await openStore(t)
+    const { user, session, token } = await seed(database, sessions)
+    t.deepEqual(await database.prisma.session.findUnique({ where: { id: session.id } }), {
+      ...session,
+      lastUsedAt: session.createdAt,
+      revokedAt: null,
+      revokeReason: null,
+    })
+    t.deepEqual(await database.prisma.refreshToken.findUnique({ where: { id: token.id } }), {
+      id: token.id,
+      sessionId: session.id,
+      hash: token.hash,
+      createdAt: session.createdAt,
+      usedAt: null,
+      successorId: null,
+    })
+    const [event] = await database.prisma.auditEvent.findMany({ where: { userId: user.id } })
+    t.like(event, { type: 'login_succeeded', actorId: user.id, userId: user.id, ip: null, userAgent: null, detail: null, createdAt: session.createdAt })
+  })
+
   test(`${provider}: the lookup reads token, session and user as Prisma wrote them`, async (t) => {
     const { database, sessions } = await openStore(t)
     const { user, session, token } = await seed(database, sessions)
