@@ -57,11 +57,8 @@ export function createApp(deps: AppDependencies): Koa {
   app.silent = true
   const options = { bodyLimit: deps.bodyLimit }
 
+  // Outermost; it also sets X-Request-Id and X-Content-Type-Options: nosniff on every response.
   app.use(handleErrors(deps.logger, options))
-  app.use(async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff')
-    await next()
-  })
 
   const routers = [
     healthRoutes(deps.health),

@@ -5,7 +5,7 @@ import { errorDialectOf, sendError, toErrorResponse } from '../errors.js'
 /**
  * Outermost middleware: logs each request once (method, path, status, duration; never bodies,
  * query strings or headers, which can hold credentials) and turns every error into the documented
- * JSON shape.
+ * JSON shape. Every response carries X-Request-Id (the log line's requestId) and nosniff.
  */
 export function handleErrors(logger: Logger, options: { bodyLimit: number }): Middleware {
   const requests = flatLineLogger(logger)
@@ -13,6 +13,7 @@ export function handleErrors(logger: Logger, options: { bodyLimit: number }): Mi
     const started = performance.now()
     const requestId = crypto.randomUUID()
     ctx.set('X-Request-Id', requestId)
+    ctx.set('X-Content-Type-Options', 'nosniff')
     let failure: { err: unknown } | { error: string; detail?: string } | undefined
     try {
       await next()
