@@ -49,3 +49,42 @@ test('signing does not wait for the thread pool: it completes while every pool t
   await Promise.all(busy)
   t.is(order[0], 'signed')
 })
+
+test('a kid the ring lacks reloads the keys once and verifies against the new ring; a known kid never reloads', async (t) => {
+  // The new key is ES256, an algorithm the old ring does not accept at all yet.
+  const [oldJwk, newJwk] = await Promise.all([KeyRing.generatePrivateJwk('EdDSA'), KeyRing.generatePrivateJwk('ES256')])
+  const before = await KeyRing.fromPrivateJwks([oldJwk])
+  const after = await KeyRing.fromPrivateJwks([newJwk, oldJwk])
+  let ring = before
+  const reloads: string[] = []
+  const source = {
+    current: () => ring,
+    refresh: async () => true,
+    refreshForUnknownKid: async (kid: string) => {
+      reloads.push(kid)
+      ring = after
+      return true
+    },
+  }
+  const options = { issuer: 'https://latch.test', audience: 'latch', lifetimeSeconds: 300, clock: new TestClock() }
+  const verifier = new AccessTokens({ ...options, keys: source })
+  const known = await new AccessTokens({ ...options, keys: new StaticKeyRingSource(before) }).issue(subject)
+  const unknown = await new AccessTokens({ ...options, keys: new StaticKeyRingSource(after) }).issue(subject)
+
+  t.deepEqual(await verifier.verify(known.token), known.claims)
+  t.deepEqual(reloads, [], 'a kid in the ring: no reload')
+  t.deepEqual(await verifier.verify(unknown.token), unknown.claims)
+  t.deepEqual(reloads, [after.active.kid], 'one reload, for the kid the ring lacked')
+})
+
+test('unknown kids that no reload finds, forged signatures and malformed tokens are invalid_token', async (t) => {
+  const { ring, accessTokens } = await tokens('EdDSA')
+  const other = await tokens('EdDSA')
+  const foreign = await other.accessTokens.issue(subject)
+  await t.throwsAsync(accessTokens.verify(foreign.token), { code: 'invalid_token' })
+  const [header, payload] = (await accessTokens.issue(subject)).token.split('.')
+  const forged = `${header}.${payload}.${foreign.token.split('.')[2]}`
+  await t.throwsAsync(accessTokens.verify(forged), { code: 'invalid_token' })
+  for (const malformed of ['', 'a.b', 'not a jwt', `${header}.${payload}`]) await t.throwsAsync(accessTokens.verify(malformed), { code: 'invalid_token' }, JSON.stringify(malformed))
+  t.truthy(ring.active.kid)
+})
