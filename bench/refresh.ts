@@ -72,8 +72,8 @@ async function refreshOn(provider: Provider, context: BenchContext): Promise<Sec
       title: `refresh · ${label}`,
       floor:
         provider === 'sqlite'
-          ? 'the same rotation transaction (the lookup of findByRefreshTokenHash as one join, then the statements of rotate(), read from src/storage/session-store.ts) on better-sqlite3 in a child process: no HTTP, no Prisma, no signing. better-sqlite3 is synchronous, so concurrency is moot: the floor is one thread rotating round-robin over as many chains as there are clients.'
-          : `the same rotation transaction (BEGIN, the lookup as one join, rotate()'s statements, COMMIT) on pg in a child process, with a pool of as many connections as clients, each client rotating its own chain. Latch keeps its default pool (10 connections).`,
+          ? "Latch's own statements, read from src/storage/session-store.ts (the lookup of findByRefreshTokenHash, one join; then rotate()'s three statements in one transaction), prepared once on better-sqlite3 in a child process: no HTTP, no Prisma, no signing. better-sqlite3 is synchronous, so concurrency is moot: the floor is one thread rotating round-robin over as many chains as there are clients."
+          : `Latch's own statements, read from src/storage/session-store.ts (the lookup, one join; then rotate()'s single statement, a data-modifying CTE that is atomic on its own: two round trips, as in Latch) on pg in a child process, with a pool of as many connections as clients, each client rotating its own chain. Latch keeps its default pool (10 connections).`,
       rows,
       notes: [
         'CPU per refresh is the CPU time (all threads) of the measuring process per rotation: the Latch server child, read from /proc, against the floor child; the database server’s own CPU is in neither. It is the figure least disturbed by a shared machine.',

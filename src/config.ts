@@ -150,6 +150,11 @@ export interface Config {
   feedMaxStreams: number
   /** Seconds between two reloads of the clients' allowed origins (CORS) by each replica. */
   corsRefreshInterval: number
+  /**
+   * Threads in libuv's pool, as libuv itself reads UV_THREADPOOL_SIZE (4 unless set, 1 to 1024).
+   * Not a Latch setting: the password hasher sizes its argon2 concurrency to leave one free.
+   */
+  threadPoolSize: number
 }
 
 function keySource(env: z.infer<typeof EnvironmentSchema>): KeySource {
@@ -209,5 +214,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
     feedPollInterval: env.LATCH_FEED_POLL_INTERVAL,
     feedMaxStreams: env.LATCH_FEED_MAX_STREAMS,
     corsRefreshInterval: env.LATCH_CORS_REFRESH_INTERVAL,
+    threadPoolSize: threadPoolSize(environment.UV_THREADPOOL_SIZE),
   })
+}
+
+/** libuv's own reading of UV_THREADPOOL_SIZE (never an error: libuv does not refuse a value either). */
+function threadPoolSize(value: string | undefined): number {
+  const threads = value ? Number.parseInt(value, 10) : 4
+  return Number.isFinite(threads) ? Math.min(Math.max(threads, 1), 1024) : 4
 }

@@ -1,9 +1,10 @@
 /**
- * The refresh floor: the rotation transaction of src/storage/session-store.ts (the lookup of
- * findByRefreshTokenHash, then rotate()'s statements, in one transaction) on the raw driver, with
- * no HTTP, no Prisma and no token signing. better-sqlite3 is synchronous, so on SQLite concurrency
- * is moot and the floor is one thread's throughput; on PostgreSQL it is a pg pool of as many
- * connections as there are concurrent chains.
+ * The refresh floor: the statements of src/storage/session-store.ts as Latch runs them (the lookup
+ * of findByRefreshTokenHash on its own, then rotate()'s statements as one write: a single statement
+ * alone, several in one transaction) on the raw driver, with no HTTP, no Prisma and no token
+ * signing. better-sqlite3 is synchronous, so on SQLite concurrency is moot and the floor is one
+ * thread's throughput; on PostgreSQL it is a pg pool of as many connections as there are
+ * concurrent chains.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import Sqlite from 'better-sqlite3'
@@ -23,7 +24,7 @@ interface Chain {
 interface Row {
   token_id: string
   used_at: unknown
-  id: string
+  session_id: string
 }
 
 interface Driver {
@@ -50,10 +51,14 @@ function summary(latencies: Latencies, started: number, cpuAtStart: NodeJS.CpuUs
   }
 }
 
-function assertRotated(row: Row | undefined, counts: number[]): void {
+function assertFound(row: Row | undefined): asserts row is Row {
   if (!row) throw new Error('floor: the presented refresh token was not found')
   if (row.used_at !== null) throw new Error('floor: the presented refresh token was already used')
-  if (counts[0] !== 1 || counts[1] !== 1) throw new Error(`floor: rotation did not commit (changes ${counts.join(', ')})`)
+}
+
+/** Every statement of a rotation touches (or, for one that returns rows, returns) exactly one row. */
+function assertRotated(counts: number[]): void {
+  if (counts.some((count) => count !== 1)) throw new Error(`floor: rotation did not commit (counts ${counts.join(', ')})`)
 }
 
 function openSqlite(url: string): Driver {
@@ -62,17 +67,22 @@ function openSqlite(url: string): Driver {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
-  const lookup = db.prepare<[string], Row>(lookupStatement('sqlite'))
+  const lookup = lookupStatement('sqlite')
+  const find = db.prepare<string[], Row>(lookup.sql)
   const statements = rotateStatements('sqlite').map((statement) => ({ run: db.prepare(statement.sql), params: statement.params }))
-  const rotate = db.transaction((chain: Chain) => {
-    const row = lookup.get(chain.hash)
+  // As Latch's write: one statement alone, several in one transaction.
+  const write = (values: RotationValues) => statements.map((statement) => statement.run.run(...statement.params(values)).changes)
+  const atomically = statements.length > 1 ? db.transaction(write) : write
+  const rotate = (chain: Chain) => {
     const next = successor()
     // Prisma's SQLite adapter stores DateTime as ISO 8601 text with an explicit +00:00 offset.
-    const values: RotationValues = { tokenId: row?.token_id ?? '', sessionId: row?.id ?? '', 'successor.id': next.id, 'successor.hash': next.hash, at: new Date().toISOString().replace('Z', '+00:00') }
-    const counts = statements.map((statement) => statement.run.run(...statement.params(values)).changes)
-    assertRotated(row, counts)
+    const at = new Date().toISOString().replace('Z', '+00:00')
+    const values: RotationValues = { hash: chain.hash, tokenId: '', sessionId: '', 'successor.id': next.id, 'successor.hash': next.hash, at }
+    const row = find.get(...lookup.params(values))
+    assertFound(row)
+    assertRotated(atomically({ ...values, tokenId: row.token_id, sessionId: row.session_id }))
     chain.hash = next.hash
-  })
+  }
   return {
     async run(chains, seconds) {
       const latencies = new Latencies()
@@ -100,24 +110,32 @@ function openPostgres(url: string): Driver {
   const statements = rotateStatements('pg')
   let pool: pg.Pool | null = null
 
-  const rotate = async (chain: Chain) => {
+  // As Latch: the lookup on its own, then the rotation as one write (a single statement needs no
+  // BEGIN/COMMIT: it is atomic by itself; several run in one transaction on one connection).
+  const write = async (values: RotationValues): Promise<number[]> => {
+    if (statements.length === 1) return [(await pool!.query(statements[0]!.sql, statements[0]!.params(values))).rowCount ?? 0]
     const client = await pool!.connect()
     try {
       await client.query('BEGIN')
-      const row = (await client.query<Row>(lookup, [chain.hash])).rows[0]
-      const next = successor()
-      const values: RotationValues = { tokenId: row?.token_id ?? '', sessionId: row?.id ?? '', 'successor.id': next.id, 'successor.hash': next.hash, at: new Date().toISOString() }
       const counts: number[] = []
       for (const statement of statements) counts.push((await client.query(statement.sql, statement.params(values))).rowCount ?? 0)
-      assertRotated(row, counts)
       await client.query('COMMIT')
-      chain.hash = next.hash
+      return counts
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {})
       throw error
     } finally {
       client.release()
     }
+  }
+  const rotate = async (chain: Chain) => {
+    const next = successor()
+    const at = new Date().toISOString()
+    const values: RotationValues = { hash: chain.hash, tokenId: '', sessionId: '', 'successor.id': next.id, 'successor.hash': next.hash, at }
+    const row = (await pool!.query<Row>(lookup.sql, lookup.params(values))).rows[0]
+    assertFound(row)
+    assertRotated(await write({ ...values, tokenId: row.token_id, sessionId: row.session_id }))
+    chain.hash = next.hash
   }
 
   return {

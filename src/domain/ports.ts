@@ -117,6 +117,8 @@ export interface AuditListQuery {
 export interface SessionLiveState {
   session: { id: string; revokedAt: Date | null; expiresAt: Date }
   user: Pick<User, 'id' | 'email' | 'role' | 'refreshTokenVersion' | 'lockedAt'>
+  /** The token's own jti was revoked (RFC 7009), whatever its session's state. */
+  accessTokenRevoked: boolean
 }
 
 /** Who asked for a change, and from where: recorded with it in the audit trail. */
@@ -195,7 +197,8 @@ export interface SessionStore {
   revoke(input: { sessionId: string; reason: SessionRevokeReason; audit: AuditRecord } & RevocationTiming): Promise<boolean>
   /** Bumps the user's refreshTokenVersion and revokes every session, atomically. Returns the new version. */
   revokeAllForUser(input: { userId: string; reason: SessionRevokeReason; audit: AuditRecord } & RevocationTiming): Promise<number>
-  findLiveState(sessionId: string): Promise<SessionLiveState | null>
+  /** The session, its user and the revocation of the token's jti, read together (one query on every Bearer request). */
+  findLiveState(input: { sessionId: string; jti: string }): Promise<SessionLiveState | null>
   findSummary(sessionId: string): Promise<SessionSummary | null>
   /**
    * The user's sessions neither revoked nor past their absolute expiry at `now`, newest first: a

@@ -1,3 +1,4 @@
+import Router from '@koa/router'
 import Koa from 'koa'
 import type { Core } from '../domain/core.js'
 import type { StorageHealth } from '../domain/ports.js'
@@ -11,6 +12,7 @@ import type { OperationSpecs } from './openapi.js'
 import { accountOperations, accountRoutes } from './routes/accounts.js'
 import { adminAuditOperations, adminAuditRoutes } from './routes/admin-audit.js'
 import { adminKeyOperations, adminKeyRoutes } from './routes/admin-keys.js'
+import { adminRouter } from './routes/admin-shared.js'
 import { adminSessionOperations, adminSessionRoutes } from './routes/admin-sessions.js'
 import { adminUserOperations, adminUserRoutes } from './routes/admin-users.js'
 import { eventOperations, eventRoutes } from './routes/events.js'
@@ -64,11 +66,8 @@ export function createApp(deps: AppDependencies): Koa {
   app.silent = true
   const options = { bodyLimit: deps.bodyLimit }
 
+  // Outermost; it also sets X-Request-Id and X-Content-Type-Options: nosniff on every response.
   app.use(handleErrors(deps.logger, options))
-  app.use(async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff')
-    await next()
-  })
   app.use(browserCors(deps.allowedOrigins))
 
   const routers = [
@@ -77,20 +76,20 @@ export function createApp(deps: AppDependencies): Koa {
     accountRoutes(deps.core, options),
     sessionRoutes(deps.core, options),
     meRoutes(deps.core),
-    adminUserRoutes(deps.core, options),
-    adminSessionRoutes(deps.core),
-    adminAuditRoutes(deps.core),
-    adminKeyRoutes(deps.core, options),
+    adminRouter(deps.core, [adminUserRoutes(deps.core, options), adminSessionRoutes(deps.core), adminAuditRoutes(deps.core), adminKeyRoutes(deps.core, options)]),
     oauthMetadataRoutes({ issuer: deps.issuer, signingAlgorithms: () => deps.keyRing.current().algorithms }),
     oauthRoutes(deps.core, options),
     eventRoutes(deps.core, deps.feed, { maxStreams: deps.feedMaxStreams }),
     openApiRoutes(OPERATIONS, { issuer: deps.issuer, version: LATCH_VERSION }),
   ]
-  for (const router of routers) {
-    app.use(router.routes())
-    // Without `throw` the router sets Allow (which RFC 9110 requires on a 405) and a bare 405 or
-    // 501 status; handleErrors turns those into the documented error body.
-    app.use(router.allowedMethods())
-  }
+  // One router holding every module's routes (mounting copies their layers), so a request is
+  // matched once and passes one dispatcher and one allowedMethods, instead of a routes() and an
+  // allowedMethods() middleware per module (~25 µs of CPU per request with a dozen modules).
+  const root = new Router()
+  for (const router of routers) root.use((router as Router).routes())
+  app.use(root.routes())
+  // Without `throw` the router sets Allow (which RFC 9110 requires on a 405) and a bare 405 or
+  // 501 status; handleErrors turns those into the documented error body.
+  app.use(root.allowedMethods())
   return app
 }

@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
-import type { SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import { createDirectSql, type DirectSql } from './direct-sql.js'
 import { PrismaClient } from './generated/postgresql/client.js'
 import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client.js'
 
@@ -17,6 +18,8 @@ export interface Database {
   adapterFactory: SqlDriverAdapterFactory
   /** PostgreSQL only: how to open a connection of one's own (LISTEN cannot share a pooled one). */
   postgres?: { connectionString: string; connectionTimeoutMillis: number; schema?: string }
+  /** The hot statements, on the very adapter the Prisma client is connected through (see direct-sql.ts). */
+  direct: DirectSql
   close(): Promise<void>
 }
 
@@ -36,9 +39,11 @@ function connectSqlite(databaseUrl: string): Database {
   mkdirSync(dirname(path), { recursive: true })
   // timeout is better-sqlite3's busy timeout: wait for a concurrent writer instead of failing.
   const adapterFactory = withSqlitePragmas(new PrismaBetterSqlite3({ url: path, timeout: SQLITE_BUSY_TIMEOUT_MS }))
+  const shared = sharing(adapterFactory)
   // A transaction waits for its turn as long as a statement waits for a concurrent writer.
-  const prisma = new SqlitePrismaClient({ adapter: adapterFactory, transactionOptions: { maxWait: SQLITE_BUSY_TIMEOUT_MS } }) as unknown as PrismaClient
-  return { provider: 'sqlite', prisma, adapterFactory, close: () => prisma.$disconnect() }
+  const prisma = new SqlitePrismaClient({ adapter: shared.factory, transactionOptions: { maxWait: SQLITE_BUSY_TIMEOUT_MS } }) as unknown as PrismaClient
+  const direct = createDirectSql('sqlite', () => shared.adapter(prisma))
+  return { provider: 'sqlite', prisma, adapterFactory, direct, close: () => prisma.$disconnect() }
 }
 
 /** `file:./x.db` is relative to the working directory; `file:///abs` is a file URL. */
@@ -75,15 +80,50 @@ function connectPostgres(databaseUrl: string): Database {
     { connectionString, connectionTimeoutMillis, ...(max ? { max } : {}) },
     schema ? { schema } : undefined,
   )
+  const shared = sharing(adapterFactory)
   // A transaction waits for a pooled connection as long as a query does (connect_timeout), instead
   // of Prisma's own 2 s; 0 (no limit) keeps Prisma's default.
-  const prisma = new PrismaClient({ adapter: adapterFactory, ...(connectionTimeoutMillis > 0 ? { transactionOptions: { maxWait: connectionTimeoutMillis } } : {}) })
+  const prisma = new PrismaClient({ adapter: shared.factory, ...(connectionTimeoutMillis > 0 ? { transactionOptions: { maxWait: connectionTimeoutMillis } } : {}) })
+  const direct = createDirectSql('postgresql', () => shared.adapter(prisma))
   return {
     provider: 'postgresql',
     prisma,
     adapterFactory,
+    direct,
     postgres: { connectionString, connectionTimeoutMillis, ...(schema ? { schema } : {}) },
     close: () => prisma.$disconnect(),
+  }
+}
+
+/**
+ * Hands the Prisma client its adapter through a factory that remembers it, so that the hot
+ * statements of direct-sql.ts run on the same connection (SQLite) or pool (PostgreSQL) rather
+ * than on one of their own. migrate() keeps using the plain factory: its adapters are the schema
+ * engine's, opened and disposed around the migration, before anything serves.
+ */
+function sharing(factory: SqlDriverAdapterFactory) {
+  let current: SqlDriverAdapter | null = null
+  return {
+    factory: {
+      provider: factory.provider,
+      adapterName: factory.adapterName,
+      async connect() {
+        const adapter = await factory.connect()
+        const dispose = adapter.dispose.bind(adapter)
+        adapter.dispose = async () => {
+          if (current === adapter) current = null
+          await dispose()
+        }
+        current = adapter
+        return adapter
+      },
+    } satisfies SqlDriverAdapterFactory,
+    /** The client's adapter, connecting the client first when it has not connected yet (or was disconnected). */
+    async adapter(prisma: { $connect(): Promise<void> }): Promise<SqlDriverAdapter> {
+      if (!current) await prisma.$connect()
+      if (!current) throw new Error('the Prisma client connected without asking its adapter factory')
+      return current
+    },
   }
 }
 

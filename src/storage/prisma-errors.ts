@@ -1,11 +1,18 @@
 import { InvalidRequestError, ServiceUnavailableError } from '../domain/errors.js'
 import { Prisma } from './generated/postgresql/client.js'
 
-/** Prisma's "unique constraint failed", from a model query (P2002) or a raw one (P2010 wrapping the driver's error). */
+/**
+ * "Unique constraint failed": from a Prisma model query (P2002) or a raw one (P2010 wrapping the
+ * driver's error), or from a statement of direct-sql.ts, which sees the adapter's own
+ * DriverAdapterError (PostgreSQL) or better-sqlite3's SqliteError.
+ */
 export function isUniqueViolation(error: unknown): boolean {
   if (hasCode(error, 'P2002')) return true
   const driverError = (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } })?.meta?.driverAdapterError
-  return hasCode(error, 'P2010') && driverError?.cause?.kind === 'UniqueConstraintViolation'
+  if (hasCode(error, 'P2010') && driverError?.cause?.kind === 'UniqueConstraintViolation') return true
+  if (isDriverAdapterError(error) && error.cause.kind === 'UniqueConstraintViolation') return true
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
 }
 
 /** Prisma's "record to update not found". */
@@ -21,6 +28,10 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_FULL',
 ])
 
+// What a driver adapter calls an unreachable database in the errors it throws itself (the
+// statements of direct-sql.ts see them without Prisma's P10xx wrapping).
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist', 'TlsConnectionError'])
+
 /** True when the error means the database cannot be reached right now, so 503 is the honest answer. */
 export function isUnavailable(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true
@@ -28,8 +39,10 @@ export function isUnavailable(error: unknown): boolean {
   // A transaction that could not get a connection in time, or outlived its time waiting: overload.
   if (hasCode(error, 'P2028') && /in the given time|expired transaction|timeout/i.test((error as Error).message)) return true
   for (let cause: unknown = error, depth = 0; cause && depth < 6; depth++) {
-    const code = (cause as { code?: unknown }).code
+    if (isDriverAdapterError(cause) && typeof cause.cause.kind === 'string' && UNAVAILABLE_KINDS.has(cause.cause.kind)) return true
+    const { code, originalCode } = cause as { code?: unknown; originalCode?: unknown }
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true
+    if (typeof originalCode === 'string' && UNAVAILABLE_CODES.has(originalCode)) return true
     const message = (cause as { message?: unknown }).message
     if (typeof message === 'string' && /connection terminated|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|database is locked/i.test(message)) return true
     const meta = (cause as { meta?: { driverAdapterError?: unknown } }).meta
@@ -85,6 +98,11 @@ export function translateUnavailable<T extends object>(store: T): T {
         : method
   }
   return wrapped as T
+}
+
+/** The error class of @prisma/driver-adapter-utils, recognised as the Prisma client does (by name and cause). */
+function isDriverAdapterError(error: unknown): error is Error & { cause: { kind?: unknown } } {
+  return error instanceof Error && error.name === 'DriverAdapterError' && typeof error.cause === 'object' && error.cause !== null
 }
 
 function hasCode(error: unknown, code: string): boolean {

@@ -1,60 +1,105 @@
 import { asRole, type SessionStore } from '../domain/ports.js'
+import { asBoolean, asDate, asDateOrNull, postgresSql, sql, sqliteSql, type DirectSql } from './direct-sql.js'
 import type { PrismaClient } from './generated/postgresql/client.js'
-import { appendAudit, auditRow } from './audit-log.js'
+import { appendAudit, auditInsert } from './audit-log.js'
 import { isUniqueViolation } from './prisma-errors.js'
 import type { RevocationOutbox } from './revocation-log.js'
 
-export function createSessionStore(prisma: PrismaClient, outbox: RevocationOutbox): SessionStore {
+export function createSessionStore(prisma: PrismaClient, outbox: RevocationOutbox, direct: DirectSql): SessionStore {
   return {
+    // Hot path (every login): the session, its first token and the audit record in one write on
+    // the client's own adapter (direct-sql.ts) instead of Prisma's batch transaction.
     async start({ session, token, audit }) {
-      await prisma.$transaction([
-        prisma.session.create({ data: { ...session, lastUsedAt: session.createdAt } }),
-        prisma.refreshToken.create({ data: { ...token, sessionId: session.id, createdAt: session.createdAt } }),
-        prisma.auditEvent.create({ data: auditRow(audit, session.createdAt) }),
+      const at = session.createdAt
+      await direct.write([
+        sql`
+          INSERT INTO sessions (id, user_id, version, client_id, scope, audience, created_at, last_used_at, expires_at, user_agent, ip)
+          VALUES (${session.id}, ${session.userId}, ${session.version}, ${session.clientId}, ${session.scope}, ${session.audience},
+            ${at}, ${at}, ${session.expiresAt}, ${session.userAgent}, ${session.ip})`,
+        sql`INSERT INTO refresh_tokens (id, session_id, hash, created_at) VALUES (${token.id}, ${session.id}, ${token.hash}, ${at})`,
+        auditInsert(audit, at),
       ])
     },
 
+    /*
+     * Hot path (every refresh, logout and introspection of a refresh token): one join on the
+     * client's own adapter instead of Prisma's three queries (token, session, user). See
+     * direct-sql.ts for why, and for the rules those statements keep.
+     */
     async findByRefreshTokenHash(hash) {
-      const row = await prisma.refreshToken.findUnique({
-        where: { hash },
-        select: {
-          id: true,
-          usedAt: true,
-          session: {
-            select: {
-              id: true,
-              userId: true,
-              version: true,
-              clientId: true,
-              scope: true,
-              audience: true,
-              lastUsedAt: true,
-              expiresAt: true,
-              revokedAt: true,
-              user: { select: { refreshTokenVersion: true, lockedAt: true } },
-            },
-          },
-        },
-      })
+      const [row] = await direct.query(sql`
+        SELECT t.id AS token_id, t.used_at, s.id AS session_id, s.user_id, s.version, s.client_id, s.scope, s.audience,
+          s.last_used_at, s.expires_at, s.revoked_at, u.refresh_token_version, u.locked_at
+        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+        WHERE t.hash = ${hash}`)
       if (!row) return null
-      const { user, ...session } = row.session
-      return { token: { id: row.id, usedAt: row.usedAt }, session, user }
+      return {
+        token: { id: String(row.token_id), usedAt: asDateOrNull(row.used_at) },
+        session: {
+          id: String(row.session_id),
+          userId: String(row.user_id),
+          version: Number(row.version),
+          clientId: String(row.client_id),
+          scope: String(row.scope),
+          audience: String(row.audience),
+          lastUsedAt: asDate(row.last_used_at),
+          expiresAt: asDate(row.expires_at),
+          revokedAt: asDateOrNull(row.revoked_at),
+        },
+        user: { refreshTokenVersion: Number(row.refresh_token_version), lockedAt: asDateOrNull(row.locked_at) },
+      }
     },
 
     /*
-     * The hot path, as three statements in one batch transaction (no interactive round trips):
-     * 1. insert the successor, but only while the presented token is unused and its session live;
-     * 2. the compare-and-set: mark the presented token used, only if still unused and the
-     *    successor from (1) exists;
-     * 3. touch the session's idle clock, under the same condition.
-     * Two racing rotations derive the same successor hash, so on PostgreSQL the loser's insert
-     * waits for the winner and then fails on the unique hash; on SQLite writers are serialised
-     * and the loser's conditions read false. Either way exactly one consumes the token.
+     * The hot path's write, atomically, on the client's own adapter (direct-sql.ts). The session
+     * policy (lifetimes, idle time) was decided by the caller from the lookup; the SQL re-checks
+     * only what a concurrent writer can have changed since: the token's used_at, and the session's
+     * revoked_at, the user's locked_at and the version, through the compare-and-set on used_at.
+     * Exactly one of two racing rotations consumes the token (the loser's counts read 0, or its
+     * insert of the same derived successor hash fails on the unique index: false either way).
      */
     async rotate({ tokenId, sessionId, successor, at }) {
       try {
-        const [inserted, consumed] = await prisma.$transaction([
-          prisma.$executeRaw`
+        if (direct.provider === 'postgresql') {
+          /*
+           * PostgreSQL: one statement, so one round trip and no BEGIN/COMMIT. The compare-and-set
+           * comes first: it takes the presented token's row lock, so a concurrent rotation of the
+           * same token waits for it, then re-reads used_at (READ COMMITTED re-checks the updated
+           * row) and matches nothing; the successor insert and the session touch depend on its
+           * result. successor_id names a row inserted by the same statement: the foreign key is
+           * checked at the end of the statement, when that row exists. The statement returns the
+           * successor's id: one row when the token was rotated, none otherwise.
+           */
+          const [rotated] = await direct.write([
+            postgresSql`
+              WITH consumed AS (
+                UPDATE refresh_tokens t SET used_at = ${at}, successor_id = ${successor.id}
+                WHERE t.id = ${tokenId} AND t.used_at IS NULL AND t.session_id = ${sessionId}
+                  AND EXISTS (
+                    SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+                    WHERE s.id = t.session_id AND s.revoked_at IS NULL AND u.locked_at IS NULL AND s.version = u.refresh_token_version
+                  )
+                RETURNING t.session_id
+              ), inserted AS (
+                INSERT INTO refresh_tokens (id, session_id, hash, created_at)
+                SELECT ${successor.id}, session_id, ${successor.hash}, ${at} FROM consumed
+                RETURNING id
+              ), touched AS (
+                UPDATE sessions SET last_used_at = ${at} WHERE id IN (SELECT session_id FROM consumed)
+              )
+              SELECT id FROM inserted`,
+          ])
+          return rotated === 1
+        }
+        /*
+         * SQLite has no data-modifying CTEs, and its foreign keys are checked per statement, so
+         * three statements in one transaction (writers are serialised, so the loser's conditions
+         * simply read false): insert the successor while the presented token is unused and its
+         * session live; mark the presented token used, only if still unused and the successor
+         * exists; touch the session's idle clock under the same condition.
+         */
+        const [inserted, consumed] = await direct.write([
+          sqliteSql`
             INSERT INTO refresh_tokens (id, session_id, hash, created_at)
             SELECT ${successor.id}, ${sessionId}, ${successor.hash}, ${at}
             WHERE EXISTS (
@@ -64,11 +109,11 @@ export function createSessionStore(prisma: PrismaClient, outbox: RevocationOutbo
               WHERE t.id = ${tokenId} AND t.used_at IS NULL AND s.id = ${sessionId}
                 AND s.revoked_at IS NULL AND u.locked_at IS NULL AND s.version = u.refresh_token_version
             )`,
-          prisma.$executeRaw`
+          sqliteSql`
             UPDATE refresh_tokens SET used_at = ${at}, successor_id = ${successor.id}
             WHERE id = ${tokenId} AND used_at IS NULL
               AND EXISTS (SELECT 1 FROM refresh_tokens WHERE id = ${successor.id})`,
-          prisma.$executeRaw`
+          sqliteSql`
             UPDATE sessions SET last_used_at = ${at}
             WHERE id = ${sessionId} AND EXISTS (SELECT 1 FROM refresh_tokens WHERE id = ${successor.id})`,
         ])
@@ -99,19 +144,29 @@ export function createSessionStore(prisma: PrismaClient, outbox: RevocationOutbo
       return revoked.version
     },
 
-    async findLiveState(sessionId) {
-      const row = await prisma.session.findUnique({
-        where: { id: sessionId },
-        select: {
-          id: true,
-          revokedAt: true,
-          expiresAt: true,
-          user: { select: { id: true, email: true, role: true, refreshTokenVersion: true, lockedAt: true } },
-        },
-      })
+    /*
+     * Hot path (every Bearer request: /me, /logout-all, the admin API, introspection): the session,
+     * its user and whether the token's jti was revoked on its own (RFC 7009), in one query on the
+     * client's own adapter (direct-sql.ts) instead of Prisma's three.
+     */
+    async findLiveState({ sessionId, jti }) {
+      const [row] = await direct.query(sql`
+        SELECT s.id, s.revoked_at, s.expires_at, u.id AS user_id, u.email, u.role, u.refresh_token_version, u.locked_at,
+          EXISTS (SELECT 1 FROM revocations r WHERE r.jti = ${jti} AND r.kind = 'access_token') AS access_token_revoked
+        FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = ${sessionId}`)
       if (!row) return null
-      const { user, ...session } = row
-      return { session, user: { ...user, role: asRole(user.role) } }
+      return {
+        session: { id: String(row.id), revokedAt: asDateOrNull(row.revoked_at), expiresAt: asDate(row.expires_at) },
+        user: {
+          id: String(row.user_id),
+          email: String(row.email),
+          role: asRole(String(row.role)),
+          refreshTokenVersion: Number(row.refresh_token_version),
+          lockedAt: asDateOrNull(row.locked_at),
+        },
+        accessTokenRevoked: asBoolean(row.access_token_revoked),
+      }
     },
 
     async findSummary(sessionId) {

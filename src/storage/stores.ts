@@ -43,16 +43,21 @@ export interface Stores {
   health: StorageHealth
 }
 
-/** The Prisma implementations of the domain's ports, with outages mapped to 503s. */
+/**
+ * The Prisma implementations of the domain's ports, with outages mapped to 503s. `provider` is for
+ * the few statements whose SQL differs (row locks exist on PostgreSQL only); `direct` runs the
+ * hottest statements on the client's own adapter (see direct-sql.ts); every revocation goes
+ * through the outbox, which wakes the revocation feed once it has committed.
+ */
 export function createStores(database: Database): Stores {
-  const { prisma, provider } = database
+  const { prisma, provider, direct } = database
   const signal = new LocalRevocationSignal()
   const channel = revocationChannel(database.postgres?.schema)
   const outbox = new RevocationOutbox(prisma, provider, channel, () => signal.notify())
   return {
-    users: translateUnavailable(createUserStore(prisma, provider, outbox)),
-    sessions: translateUnavailable(createSessionStore(prisma, outbox)),
-    audit: translateUnavailable(createAuditStore(prisma)),
+    users: translateUnavailable(createUserStore(prisma, provider, outbox, direct)),
+    sessions: translateUnavailable(createSessionStore(prisma, outbox, direct)),
+    audit: translateUnavailable(createAuditStore(prisma, direct)),
     clients: translateUnavailable(createClientStore(prisma)),
     accessTokenRevocations: translateUnavailable(createAccessTokenRevocationStore(prisma, outbox)),
     signingKeys: translateUnavailable(createSigningKeyStore(prisma, provider)),

@@ -3,11 +3,12 @@ import { asRole, type User, type UserStore } from '../domain/ports.js'
 import type { Provider } from './connect.js'
 import { Prisma, type PrismaClient, type User as UserRow } from './generated/postgresql/client.js'
 import { appendAudit, auditRow } from './audit-log.js'
+import { asDate, asDateOrNull, sql, type DirectSql } from './direct-sql.js'
 import { assertAnUnlockedAdminRemains, lockAdminRows } from './last-admin-guard.js'
 import { isUniqueViolation } from './prisma-errors.js'
 import type { RevocationOutbox } from './revocation-log.js'
 
-export function createUserStore(prisma: PrismaClient, provider: Provider, outbox: RevocationOutbox): UserStore {
+export function createUserStore(prisma: PrismaClient, provider: Provider, outbox: RevocationOutbox, direct: DirectSql): UserStore {
   return {
     async create(user, audit) {
       try {
@@ -18,9 +19,23 @@ export function createUserStore(prisma: PrismaClient, provider: Provider, outbox
       }
     },
 
+    // Hot path (every login): on the client's own adapter, see direct-sql.ts.
     async findByEmail(email) {
-      const row = await prisma.user.findUnique({ where: { email } })
-      return row && toUser(row)
+      const [row] = await direct.query(sql`
+        SELECT id, email, password_hash, role, refresh_token_version, locked_at, lock_reason, created_at, updated_at
+        FROM users WHERE email = ${email}`)
+      if (!row) return null
+      return {
+        id: String(row.id),
+        email: String(row.email),
+        passwordHash: String(row.password_hash),
+        role: asRole(String(row.role)),
+        refreshTokenVersion: Number(row.refresh_token_version),
+        lockedAt: asDateOrNull(row.locked_at),
+        lockReason: row.lock_reason === null ? null : String(row.lock_reason),
+        createdAt: asDate(row.created_at),
+        updatedAt: asDate(row.updated_at),
+      }
     },
 
     async findById(id) {

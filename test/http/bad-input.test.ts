@@ -35,6 +35,8 @@ function assertError(t: ExecutionContext, response: Response, status: number, er
   t.true(response.body.error_description.length > 0)
   t.is(response.headers.get('cache-control'), 'no-store')
   t.regex(response.headers.get('content-type') ?? '', /^application\/json/)
+  t.is(response.headers.get('x-content-type-options'), 'nosniff')
+  t.regex(response.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/)
   assertNoStackTrace(t, response.text)
   return response.body.error_description as string
 }

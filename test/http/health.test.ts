@@ -16,6 +16,7 @@ eachDatabase((provider, server) => {
     const response = await server().get('/healthz')
     t.is(response.status, 200)
     t.deepEqual(response.body, { status: 'ok' })
+    t.is(response.headers.get('x-content-type-options'), 'nosniff', 'every answer, not only errors')
   })
 
   test(`${provider}: GET /readyz is 200 while the database answers`, async (t) => {

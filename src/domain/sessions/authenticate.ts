@@ -25,12 +25,12 @@ export async function authenticate(deps: CoreDependencies, accessToken: string):
  * not have been revoked on its own (RFC 7009).
  */
 export async function requireLiveState(deps: CoreDependencies, claims: AccessTokenClaims): Promise<SessionLiveState['user']> {
-  const [live, revoked] = await Promise.all([deps.sessions.findLiveState(claims.sid), deps.accessTokenRevocations.isRevoked(claims.jti)])
+  const live = await deps.sessions.findLiveState({ sessionId: claims.sid, jti: claims.jti })
   if (!live || live.user.id !== claims.sub) throw new InvalidTokenError('access token names an unknown session')
   if (live.session.revokedAt) throw new InvalidTokenError(`session ${claims.sid} is revoked`)
   if (deps.clock.now() >= live.session.expiresAt) throw new InvalidTokenError(`session ${claims.sid} has expired`)
   if (live.user.lockedAt) throw new InvalidTokenError(`user ${claims.sub} is locked`)
   if (live.user.refreshTokenVersion !== claims.ver) throw new InvalidTokenError(`token version ${claims.ver} is stale`)
-  if (revoked) throw new InvalidTokenError(`access token ${claims.jti} is revoked`)
+  if (live.accessTokenRevoked) throw new InvalidTokenError(`access token ${claims.jti} is revoked`)
   return live.user
 }

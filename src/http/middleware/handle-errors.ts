@@ -1,18 +1,20 @@
 import type { Middleware } from 'koa'
-import type { Logger } from '../../logger.js'
+import { flatLineLogger, type Logger } from '../../logger.js'
 import { errorDialectOf, sendError, toErrorResponse } from '../errors.js'
 
 /**
  * Outermost middleware: logs each request once (method, path, status, duration; never bodies,
  * query strings or headers, which can hold credentials) and turns every error into the documented
- * JSON shape.
+ * JSON shape. Every response carries X-Request-Id (the log line's requestId) and nosniff.
  */
 export function handleErrors(logger: Logger, options: { bodyLimit: number }): Middleware {
+  const requests = flatLineLogger(logger)
   return async (ctx, next) => {
     const started = performance.now()
     const requestId = crypto.randomUUID()
     ctx.set('X-Request-Id', requestId)
-    let logFields: Record<string, unknown> = {}
+    ctx.set('X-Content-Type-Options', 'nosniff')
+    let failure: { err: unknown } | { error: string; detail?: string } | undefined
     try {
       await next()
       if (ctx.body == null) {
@@ -29,12 +31,18 @@ export function handleErrors(logger: Logger, options: { bodyLimit: number }): Mi
     } catch (error) {
       const response = toErrorResponse(error, { ...options, dialect: errorDialectOf(ctx) })
       sendError(ctx, response)
-      logFields = response.unexpected
+      failure = response.unexpected
         ? { err: error }
         : { error: response.error, ...(response.logDetail ? { detail: response.logDetail } : {}) }
     }
-    const line = { requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started), ...logFields }
-    if (ctx.status >= 500) logger.error(line, 'request failed')
-    else logger.info(line, 'request')
+    const line = { requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }
+    if (failure && 'err' in failure) {
+      // An unexpected error is an object (stack, cause, anything attached): the fully redacting logger.
+      logger.error({ ...line, ...failure }, 'request failed')
+      return
+    }
+    const flat = failure ? { ...line, ...failure } : line
+    if (ctx.status >= 500) requests.error(flat, 'request failed')
+    else requests.info(flat, 'request')
   }
 }

@@ -3,7 +3,7 @@ import type { Core } from '../../domain/core.js'
 import { AUDIT_EVENT_TYPES, type AuditEntry } from '../../domain/ports.js'
 import { parseInput } from '../errors.js'
 import type { OperationSpecs } from '../openapi.js'
-import { adminErrors, adminRouter, pageBody, pageSchema, PagingQuery, uuidIn } from './admin-shared.js'
+import { adminErrors, adminRoutes, pageBody, pageSchema, PagingQuery, uuidIn } from './admin-shared.js'
 
 const AuditQuery = z.strictObject({
   user_id: uuidIn('must be a user id (UUID)').optional().describe('only events about this user'),
@@ -38,7 +38,7 @@ export const adminAuditOperations: OperationSpecs = {
 }
 
 export function adminAuditRoutes(core: Core) {
-  const router = adminRouter(core)
+  const router = adminRoutes()
 
   router.get('/audit', async (ctx) => {
     const { user_id: userId, ...query } = parseInput(AuditQuery, ctx.query)

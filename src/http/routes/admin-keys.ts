@@ -7,7 +7,7 @@ import { parseInput } from '../errors.js'
 import { jsonBody } from '../middleware/json-body.js'
 import { JSON_BODY_ERRORS, type OperationSpecs } from '../openapi.js'
 import { requestContext } from '../request-context.js'
-import { adminErrors, adminRouter } from './admin-shared.js'
+import { adminErrors, adminRoutes } from './admin-shared.js'
 
 const RotateInput = z.strictObject({
   alg: z.enum(SIGNING_ALGORITHMS, { error: `must be one of ${SIGNING_ALGORITHMS.join(', ')}` }).optional().describe('default: LATCH_SIGNING_ALG'),
@@ -43,7 +43,7 @@ export const adminKeyOperations: OperationSpecs = {
 }
 
 export function adminKeyRoutes(core: Core, options: { bodyLimit: number }) {
-  const router = adminRouter(core)
+  const router = adminRoutes()
 
   router.post('/keys/rotate', optionalJsonBody(options.bodyLimit), async (ctx) => {
     const { alg } = parseInput(RotateInput, ctx.request.body ?? {})

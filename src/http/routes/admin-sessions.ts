@@ -2,7 +2,7 @@ import type { Core } from '../../domain/core.js'
 import { parseInput } from '../errors.js'
 import type { OperationSpecs } from '../openapi.js'
 import { requestContext } from '../request-context.js'
-import { adminErrors, adminRouter, UserId, uuidIn } from './admin-shared.js'
+import { adminErrors, adminRoutes, UserId, uuidIn } from './admin-shared.js'
 
 const SessionId = uuidIn('session id must be a UUID')
 
@@ -22,7 +22,7 @@ export const adminSessionOperations: OperationSpecs = {
 }
 
 export function adminSessionRoutes(core: Core) {
-  const router = adminRouter(core)
+  const router = adminRoutes()
 
   router.post('/users/:id/sessions/:sessionId/revoke', async (ctx) => {
     const userId = parseInput(UserId, ctx.params.id)

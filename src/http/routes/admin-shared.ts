@@ -8,16 +8,24 @@ import { UNAVAILABLE } from '../openapi.js'
 /** What every admin route module shares: the guarded router, id parameters and paging. */
 
 /**
- * A router under /admin whose every route needs an access token of a user who is an admin now.
- * Admin answers are about other people's accounts: never cached.
+ * The router under /admin whose every route needs an access token of a user who is an admin now.
+ * Admin answers are about other people's accounts: never cached. The admin route modules register
+ * on routers of their own (adminRoutes) that the app mounts here, so the guard is one layer that
+ * runs once per request, however many modules there are.
  */
-export function adminRouter(core: Core): Router<AuthenticatedState> {
+export function adminRouter(core: Core, modules: readonly Router<AuthenticatedState>[]): Router<AuthenticatedState> {
   const router = new Router<AuthenticatedState>({ prefix: '/admin' })
   router.use(requireAccessToken(core), requireAdmin(), async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store')
     await next()
   })
+  for (const module of modules) router.use(module.routes())
   return router
+}
+
+/** A router for an admin route module: paths relative to /admin, mounted by adminRouter behind its guard. */
+export function adminRoutes(): Router<AuthenticatedState> {
+  return new Router<AuthenticatedState>()
 }
 
 /**

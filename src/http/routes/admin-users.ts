@@ -6,7 +6,7 @@ import { parseInput } from '../errors.js'
 import { jsonBody } from '../middleware/json-body.js'
 import { JSON_BODY_ERRORS, type OperationSpecs } from '../openapi.js'
 import { requestContext } from '../request-context.js'
-import { adminErrors, adminRouter, pageBody, pageSchema, PagingQuery, UserId } from './admin-shared.js'
+import { adminErrors, adminRoutes, pageBody, pageSchema, PagingQuery, UserId } from './admin-shared.js'
 import { CONTROL_CHARACTERS_ERROR, Email, Password, Text, WITHOUT_CONTROL_CHARACTERS } from './inputs.js'
 
 const Force = z.boolean({ error: 'must be true or false' }).optional()
@@ -105,7 +105,7 @@ export const adminUserOperations: OperationSpecs = {
 }
 
 export function adminUserRoutes(core: Core, options: { bodyLimit: number }) {
-  const router = adminRouter(core)
+  const router = adminRoutes()
   const body = jsonBody(options.bodyLimit)
 
   router.get('/users', async (ctx) => {
