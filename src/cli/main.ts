@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { LatchError } from '../domain/errors.js'
 import { registerAuditCommands } from './commands/audit.js'
-import { registerClientCommands, registerEdgeCommand } from './commands/clients.js'
+import { registerClientCommands, registerDisableClientCommand, registerEdgeCommand } from './commands/clients.js'
 import { registerKeyCommands } from './commands/keys.js'
 import { registerServerCommands } from './commands/server.js'
 import { registerUserCommands } from './commands/users.js'
@@ -24,6 +24,7 @@ registerUserCommands(program)
 registerAuditCommands(program)
 registerClientCommands(program)
 registerEdgeCommand(program)
+registerDisableClientCommand(program)
 registerKeyCommands(program)
 
 try {

@@ -6,6 +6,7 @@ import { revokeUserSession } from './admin/revoke-user-session.js'
 import { getUserDetails } from './admin/user-details.js'
 import { authenticateClient, type ClientCredentials } from './clients/authenticate-client.js'
 import { createClient, type NewClient } from './clients/create-client.js'
+import { disableClient } from './clients/disable-client.js'
 import { ensureFirstPartyClient } from './clients/ensure-first-party-client.js'
 import type { CoreDependencies } from './dependencies.js'
 import type { RequestContext } from './ports.js'
@@ -44,6 +45,7 @@ export function createCore(deps: CoreDependencies) {
     logoutEverywhere: (userId: string, context: RequestContext) => logoutEverywhere(deps, userId, context),
     authenticate: (accessToken: string) => authenticate(deps, accessToken),
     createClient: (input: NewClient, context: RequestContext) => createClient(deps, input, context),
+    disableClient: (input: { clientId: string }, context: RequestContext) => disableClient(deps, input, context),
     ensureFirstPartyClient: () => ensureFirstPartyClient(deps),
     authenticateClient: (credentials: ClientCredentials, options?: { confidentialOnly?: boolean }) => authenticateClient(deps, credentials, options),
     revokeToken: (input: TokenRevocation, context: RequestContext) => revokeToken(deps, input, context),

@@ -60,6 +60,8 @@ export interface RefreshTokenState {
     revokedAt: Date | null
   }
   user: { refreshTokenVersion: number; lockedAt: Date | null }
+  /** The client the session was issued to: a disabled client's sessions cannot refresh. */
+  client: { disabledAt: Date | null }
 }
 
 /** A session as an administrator sees it (no token material). */
@@ -144,6 +146,7 @@ export const AUDIT_EVENT_TYPES = [
   'signing_key_added',
   'client_created',
   'client_updated',
+  'client_disabled',
 ] as const
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]
 
@@ -261,6 +264,8 @@ export interface ClientStore {
   listActiveAudiences(): Promise<string[]>
   /** The union of the allowed origins of clients not disabled: the Origins CORS answers. */
   listAllowedOrigins(): Promise<string[]>
+  /** Disables the client and records the audit event, atomically; false when it was unknown or already disabled. */
+  disable(input: { clientId: string; audit: AuditRecord; at: Date }): Promise<boolean>
 }
 
 /** Single access tokens revoked before their expiry (RFC 7009), by `jti`. */

@@ -51,6 +51,15 @@ export function createClientStore(prisma: PrismaClient): ClientStore {
       return rows.map((row) => row.audience)
     },
 
+    async disable({ clientId, audit, at }) {
+      return prisma.$transaction(async (tx) => {
+        const { count } = await tx.client.updateMany({ where: { id: clientId, disabledAt: null }, data: { disabledAt: at } })
+        if (count === 0) return false
+        await tx.auditEvent.create({ data: auditRow(audit, at) })
+        return true
+      })
+    },
+
     async listAllowedOrigins() {
       const rows = await prisma.client.findMany({ where: { disabledAt: null, allowedOrigins: { not: '[]' } }, select: { allowedOrigins: true } })
       return [...new Set(rows.flatMap((row) => parseOrigins(row.allowedOrigins)))]

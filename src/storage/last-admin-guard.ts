@@ -2,6 +2,7 @@ import { LastAdminError } from '../domain/errors.js'
 import type { User } from '../domain/ports.js'
 import type { Provider } from './connect.js'
 import type { Prisma } from './generated/postgresql/client.js'
+import { takeSqliteWriteLock } from './sqlite-write-lock.js'
 
 type Transaction = Prisma.TransactionClient
 
@@ -16,12 +17,11 @@ type Transaction = Prisma.TransactionClient
  * wait for the first; when it resumes, PostgreSQL re-checks the WHERE against the committed rows,
  * so it counts what the first left behind. NO KEY UPDATE is the lock an UPDATE of these columns
  * takes anyway; unlike FOR UPDATE it lets logins go on inserting sessions that reference the rows
- * (a foreign key only needs KEY SHARE). SQLite has no row locks and needs none: one process
- * serialises transactions on its connection, and a writer in another process that committed after
- * this transaction began makes our write fail with SQLITE_BUSY (a 503 to retry), never a stale commit.
+ * (a foreign key only needs KEY SHARE). SQLite has no row locks: there the transaction takes the
+ * database's write lock before it reads anything, so another process's writer waits or is waited for.
  */
 export async function lockAdminRows(tx: Transaction, provider: Provider, userId: string): Promise<void> {
-  if (provider !== 'postgresql') return
+  if (provider !== 'postgresql') return takeSqliteWriteLock(tx, provider)
   await tx.$queryRaw`
     SELECT id FROM users
     WHERE (role = 'admin' AND locked_at IS NULL) OR id = ${userId}

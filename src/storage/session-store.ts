@@ -29,8 +29,9 @@ export function createSessionStore(prisma: PrismaClient, outbox: RevocationOutbo
     async findByRefreshTokenHash(hash) {
       const [row] = await direct.query(sql`
         SELECT t.id AS token_id, t.used_at, s.id AS session_id, s.user_id, s.version, s.client_id, s.scope, s.audience,
-          s.last_used_at, s.expires_at, s.revoked_at, u.refresh_token_version, u.locked_at
+          s.last_used_at, s.expires_at, s.revoked_at, u.refresh_token_version, u.locked_at, c.disabled_at AS client_disabled_at
         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+          LEFT JOIN clients c ON c.id = s.client_id
         WHERE t.hash = ${hash}`)
       if (!row) return null
       return {
@@ -47,6 +48,7 @@ export function createSessionStore(prisma: PrismaClient, outbox: RevocationOutbo
           revokedAt: asDateOrNull(row.revoked_at),
         },
         user: { refreshTokenVersion: Number(row.refresh_token_version), lockedAt: asDateOrNull(row.locked_at) },
+        client: { disabledAt: asDateOrNull(row.client_disabled_at) },
       }
     },
 

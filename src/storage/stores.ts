@@ -59,7 +59,7 @@ export function createStores(database: Database): Stores {
     sessions: translateUnavailable(createSessionStore(prisma, outbox, direct)),
     audit: translateUnavailable(createAuditStore(prisma, direct)),
     clients: translateUnavailable(createClientStore(prisma)),
-    accessTokenRevocations: translateUnavailable(createAccessTokenRevocationStore(prisma, outbox)),
+    accessTokenRevocations: translateUnavailable(createAccessTokenRevocationStore(prisma, provider, outbox)),
     signingKeys: translateUnavailable(createSigningKeyStore(prisma, provider)),
     revocationFeed: translateUnavailable(createRevocationFeedStore(prisma)),
     feedWebhooks: translateUnavailable(createFeedWebhookStore(prisma)),

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +8,7 @@ import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JWK } from 'jose
 import { loadConfig } from '../../src/config.js'
 import { loadKeys } from '../../src/keys/load-keys.js'
 import { connect } from '../../src/storage/connect.js'
+import { latchCli, type CliRun } from '../helpers/cli.js'
 import { freshDatabase, PROVIDERS, type Provider, type TestDatabase } from '../helpers/databases.js'
 import { PASSWORD, TestLatch, uniqueEmail } from '../helpers/latch.js'
 
@@ -21,43 +21,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
 
-/**
- * The environment of a CLI process: this one's, minus every setting Latch reads and the IPC channel
- * ava's worker was given (a child inheriting NODE_CHANNEL_FD would keep a channel open and never
- * exit), plus `env`.
- */
-function cliEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(LATCH_|NODE_CHANNEL_|DATABASE_URL$|LOG_LEVEL$|PORT$|HOST$|NODE_ENV$)/.test(name)),
-  )
-  return { ...inherited, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }
-}
-
-function latchCli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: cliEnvironment(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(deadline)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
 
 /** A fresh database and a keys file path for one test, removed afterwards. */
 async function workspace(t: ExecutionContext, provider: Provider) {
@@ -71,7 +35,7 @@ async function workspace(t: ExecutionContext, provider: Provider) {
   return { database, env, run: (...args: string[]) => latchCli(args, env) }
 }
 
-function assertSuccess(t: ExecutionContext, run: Run, line: RegExp): string {
+function assertSuccess(t: ExecutionContext, run: CliRun, line: RegExp): string {
   t.is(run.code, 0, run.stderr)
   t.is(run.stderr, '')
   t.regex(run.stdout, /^[^\n]+\n$/, 'exactly one line on stdout')
@@ -79,7 +43,7 @@ function assertSuccess(t: ExecutionContext, run: Run, line: RegExp): string {
   return run.stdout.trimEnd()
 }
 
-function assertFailure(t: ExecutionContext, run: Run, reason: RegExp): void {
+function assertFailure(t: ExecutionContext, run: CliRun, reason: RegExp): void {
   t.not(run.code, 0)
   t.not(run.code, null, 'it exited rather than being killed')
   t.is(run.stdout, '')

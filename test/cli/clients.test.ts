@@ -1,44 +1,16 @@
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import test, { type ExecutionContext } from 'ava'
 import { connect } from '../../src/storage/connect.js'
+import { latchCli, type CliRun } from '../helpers/cli.js'
 import { freshDatabase, PROVIDERS, type Provider } from '../helpers/databases.js'
 
 /** `latch create-client`, run as a real process: one line (or JSON) out, the secret shown once. */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function latchCli(args: string[], env: Record<string, string>): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(LATCH_|NODE_CHANNEL_|DATABASE_URL$|LOG_LEVEL$|NODE_ENV$)/.test(name)))
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { ...inherited, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(deadline)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
 
 async function workspace(t: ExecutionContext, provider: Provider) {
   const directory = mkdtempSync(join(tmpdir(), 'latch-cli-clients-'))
@@ -91,3 +63,20 @@ for (const provider of PROVIDERS) {
     t.is(await prisma.client.count(), 2, 'the first-party client and Web only')
   })
 }
+
+for (const provider of PROVIDERS) {
+  test(`${provider}: disable-client disables a client in one line, and says so when it already was`, async (t) => {
+    const { prisma, run } = await workspace(t, provider)
+    const created = JSON.parse((await run('create-client', '--name', 'Old app', '--type', 'public', '--json')).stdout)
+    const first = await run('disable-client', '--client-id', created.client_id)
+    t.is(first.code, 0, first.stderr)
+    t.is(first.stdout, `disabled client ${created.client_id}\n`)
+    t.not((await prisma.client.findUniqueOrThrow({ where: { id: created.client_id } })).disabledAt, null)
+    const again = await run('disable-client', '--client-id', created.client_id, '--json')
+    t.deepEqual(JSON.parse(again.stdout), { client_id: created.client_id, disabled: true, changed: false })
+    const unknown = await run('disable-client', '--client-id', 'no-such-client')
+    t.is(unknown.code, 1)
+    t.regex(unknown.stderr, /^latch: not_found: .+\n$/)
+  })
+}
+

@@ -1,45 +1,16 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import test, { type ExecutionContext } from 'ava'
 import { KeyEncryption } from '../../src/domain/tokens/key-encryption.js'
 import { generateKeyVariables, generateStaticKeyVariables } from '../../src/keys/load-keys.js'
 import { connect } from '../../src/storage/connect.js'
+import { latchCli, type CliRun } from '../helpers/cli.js'
 import { freshDatabase, PROVIDERS, type Provider } from '../helpers/databases.js'
 
 /** `latch keys rotate` and `latch keys list`, run as real processes against a real database. */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const INSTANT = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z'
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
 
-/** This process's environment without Latch's settings or ava's IPC channel (which would keep the child alive), plus `env`. */
-function latchCli(args: string[], env: Record<string, string>): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(LATCH_|NODE_CHANNEL_|DATABASE_URL$|LOG_LEVEL$|NODE_ENV$)/.test(name)))
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { ...inherited, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(deadline)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
-
-function succeeded(t: ExecutionContext, run: Run): string {
+function succeeded(t: ExecutionContext, run: CliRun): string {
   t.is(run.code, 0, run.stderr)
   t.is(run.stderr, '')
   return run.stdout

@@ -93,6 +93,7 @@ for (const provider of PROVIDERS) {
         revokedAt: null,
       },
       user: { refreshTokenVersion: 0, lockedAt: null },
+      client: { disabledAt: null },
     })
     t.is(await sessions.findByRefreshTokenHash(hash()), null)
   })

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander'
 import { OPERATOR_CONTEXT } from '../../domain/core.js'
 import { CLIENT_TYPES, type ClientType } from '../../domain/ports.js'
-import { cliConfig, withLatch } from '../context.js'
+import { cliConfig, printJson, withLatch } from '../context.js'
 
 interface CreateClientOptions {
   name: string
@@ -88,6 +88,22 @@ export function registerEdgeCommand(program: Command): void {
         }
         console.log(`created edge "${client.name}": client_id=${client.id} client_secret=${secret} (shown once: store it now)`)
         console.log(`feed: ${view.events_stream_endpoint} (SSE) or ${view.events_endpoint} (polling), HTTP Basic with these credentials`)
+      }),
+    )
+}
+
+/** Takes a client's access away: no authentication, no refresh of its sessions (see disableClient). */
+export function registerDisableClientCommand(program: Command): void {
+  program
+    .command('disable-client')
+    .description("disable a client: it can no longer authenticate, and its sessions can no longer refresh")
+    .requiredOption('--client-id <id>', 'the client_id')
+    .option('--json', 'print JSON', false)
+    .action(async (options: { clientId: string; json: boolean }) =>
+      withLatch(async ({ core }) => {
+        const { disabled } = await core.disableClient({ clientId: options.clientId }, OPERATOR_CONTEXT)
+        if (options.json) return printJson({ client_id: options.clientId, disabled: true, changed: disabled })
+        console.log(disabled ? `disabled client ${options.clientId}` : `client ${options.clientId} was already disabled`)
       }),
     )
 }

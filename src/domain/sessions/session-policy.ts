@@ -14,6 +14,8 @@ export interface SessionPolicy {
 export interface SessionPolicyState {
   session: Pick<RefreshTokenState['session'], 'revokedAt' | 'version' | 'expiresAt' | 'lastUsedAt'>
   user: RefreshTokenState['user']
+  /** Absent where only the user's own sessions are listed (all of one client or another). */
+  client?: RefreshTokenState['client']
 }
 
 /**
@@ -24,6 +26,7 @@ export function whySessionCannotRefresh(state: SessionPolicyState, now: Date, po
   const { session, user } = state
   if (session.revokedAt) return 'session revoked'
   if (user.lockedAt) return 'account locked'
+  if (state.client?.disabledAt) return 'the client of this session is disabled'
   if (session.version !== user.refreshTokenVersion) return 'session version is stale (logged out everywhere or locked)'
   if (now >= session.expiresAt) return 'session reached its absolute lifetime'
   if (now >= idleDeadline(session.lastUsedAt, policy)) return 'session idle for too long'
