@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { LoginThrottleSettings } from './domain/sessions/login-throttle.js'
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './domain/tokens/key-ring.js'
 
 /**
@@ -17,6 +18,14 @@ const seconds = (min: number, max: number, fallback: number) =>
     .int({ error: 'must be a whole number of seconds' })
     .min(min, { error: `must be at least ${min} seconds` })
     .max(max, { error: `must be at most ${max} seconds` })
+    .default(fallback)
+
+const count = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` })
     .default(fallback)
 
 const EnvironmentSchema = z
@@ -57,7 +66,10 @@ const EnvironmentSchema = z
     LATCH_FEED_HEARTBEAT: seconds(1, 60, 2),
     LATCH_FEED_POLL_INTERVAL: seconds(1, 3600, 1),
     LATCH_CORS_REFRESH_INTERVAL: seconds(1, 3600, 30),
-    LATCH_FEED_MAX_STREAMS: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1).max(100_000).default(1000),
+    LATCH_FEED_MAX_STREAMS: count(1, 100_000, 1000),
+    LATCH_LOGIN_MAX_FAILURES: count(0, 1000, 10),
+    LATCH_LOGIN_MAX_FAILURES_PER_IP: count(0, 1_000_000, 100),
+    LATCH_LOGIN_FAILURE_WINDOW: seconds(1, DAY, 900),
   })
   .superRefine((env, context) => {
     if (env.LATCH_SESSION_IDLE_TTL > env.LATCH_SESSION_ABSOLUTE_TTL) {
@@ -150,6 +162,8 @@ export interface Config {
   feedMaxStreams: number
   /** Seconds between two reloads of the clients' allowed origins (CORS) by each replica. */
   corsRefreshInterval: number
+  /** Failed logins allowed per email and address, and per address, within the window (0: no limit). */
+  loginThrottle: LoginThrottleSettings
   /**
    * Threads in libuv's pool, as libuv itself reads UV_THREADPOOL_SIZE (4 unless set, 1 to 1024).
    * Not a Latch setting: the password hasher sizes its argon2 concurrency to leave one free.
@@ -214,6 +228,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
     feedPollInterval: env.LATCH_FEED_POLL_INTERVAL,
     feedMaxStreams: env.LATCH_FEED_MAX_STREAMS,
     corsRefreshInterval: env.LATCH_CORS_REFRESH_INTERVAL,
+    loginThrottle: {
+      maxFailuresPerAccount: env.LATCH_LOGIN_MAX_FAILURES,
+      maxFailuresPerAddress: env.LATCH_LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: env.LATCH_LOGIN_FAILURE_WINDOW,
+    },
     threadPoolSize: threadPoolSize(environment.UV_THREADPOOL_SIZE),
   })
 }

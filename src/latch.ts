@@ -6,6 +6,7 @@ import { RefreshTokenSecrets } from './domain/sessions/refresh-token-secrets.js'
 import { AccessTokens } from './domain/tokens/access-tokens.js'
 import type { KeyRing } from './domain/tokens/key-ring.js'
 import type { KeyRingSource } from './domain/tokens/key-ring-source.js'
+import { LoginThrottle } from './domain/sessions/login-throttle.js'
 import { ARGON2_PARAMETERS, argon2Concurrency, PasswordHasher } from './domain/users/password-hasher.js'
 import { RevocationFeed } from './feed/revocation-feed.js'
 import { WebhookDelivery } from './feed/webhook-delivery.js'
@@ -82,6 +83,7 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
       clients,
       accessTokenRevocations: stores.accessTokenRevocations,
       hasher: options.hasher ?? new PasswordHasher(ARGON2_PARAMETERS, { concurrency: argon2Concurrency(config.threadPoolSize) }),
+      loginThrottle: new LoginThrottle(config.loginThrottle),
       secrets: new RefreshTokenSecrets(refreshTokenKey),
       accessTokens: new AccessTokens({
         keys: keyRing,

@@ -21,6 +21,7 @@ test('with nothing set, Latch runs on SQLite with documented defaults', (t) => {
     trustProxy: false,
     corsRefreshInterval: 30,
   })
+  t.deepEqual(config.loginThrottle, { maxFailuresPerAccount: 10, maxFailuresPerAddress: 100, windowSeconds: 900 })
   t.deepEqual(config.keys, { source: { kind: 'file', path: './data/keys.json' }, algorithm: 'EdDSA', publicationDelay: 300, refreshInterval: 30 })
   t.true(Object.isFrozen(config))
 })

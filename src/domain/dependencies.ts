@@ -1,5 +1,6 @@
 import { addSeconds, CLOCK_SKEW_SECONDS, type Clock } from './clock.js'
 import type { AccessTokenRevocationStore, AuditStore, ClientStore, RevocationTiming, SessionStore, UserStore } from './ports.js'
+import type { LoginThrottle } from './sessions/login-throttle.js'
 import type { RefreshTokenSecrets } from './sessions/refresh-token-secrets.js'
 import type { SessionPolicy } from './sessions/session-policy.js'
 import type { AccessTokens } from './tokens/access-tokens.js'
@@ -22,6 +23,8 @@ export interface CoreDependencies {
   clients: ClientStore
   accessTokenRevocations: AccessTokenRevocationStore
   hasher: PasswordHasher
+  /** Counts failed logins per email and address, and per address (slows password guessing). */
+  loginThrottle: LoginThrottle
   secrets: RefreshTokenSecrets
   accessTokens: AccessTokens
   /** Where signing keys live and how they rotate (or that configuration fixes them). */

@@ -20,6 +20,7 @@ export type LatchErrorCode =
   | 'last_admin'
   | 'key_rotation_unavailable'
   | 'temporarily_unavailable'
+  | 'too_many_requests'
 
 export interface LatchErrorOptions {
   /** Why it happened, for operators. Never shown to the client. */
@@ -137,6 +138,17 @@ export class KeyRotationUnavailableError extends LatchError {
   readonly code = 'key_rotation_unavailable'
   constructor(detail?: string) {
     super('Signing keys on this server are fixed by configuration; rotate them by changing the configured keys.', { detail })
+  }
+}
+
+/** Too many failed logins from this address (for this email); the caller may retry after `retryAfterSeconds`. */
+export class TooManyAttemptsError extends LatchError {
+  readonly code = 'too_many_requests'
+  constructor(
+    readonly retryAfterSeconds: number,
+    detail: string,
+  ) {
+    super('Too many failed login attempts. Try again later.', { detail })
   }
 }
 

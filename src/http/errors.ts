@@ -1,6 +1,6 @@
 import type { Context } from 'koa'
 import { z } from 'zod'
-import { InvalidRequestError, LatchError, type LatchErrorCode } from '../domain/errors.js'
+import { InvalidRequestError, LatchError, TooManyAttemptsError, type LatchErrorCode } from '../domain/errors.js'
 
 /**
  * The one place errors become HTTP responses, in the RFC 6749 shape
@@ -19,6 +19,8 @@ export interface ErrorResponse {
   /** What operators see: the domain's private detail or the internal message. */
   logDetail?: string
   unexpected: boolean
+  /** Seconds the client should wait before retrying (sent as Retry-After). */
+  retryAfterSeconds?: number
 }
 
 const STATUS_BY_CODE: Record<LatchErrorCode, number> = {
@@ -37,6 +39,7 @@ const STATUS_BY_CODE: Record<LatchErrorCode, number> = {
   last_admin: 409,
   key_rotation_unavailable: 409,
   temporarily_unavailable: 503,
+  too_many_requests: 429,
 }
 
 const HTTP_ERRORS: Record<number, { error: ErrorCode; description: (limit: number) => string }> = {
@@ -96,6 +99,7 @@ export function toErrorResponse(error: unknown, options: { bodyLimit: number; di
       description: error.description,
       logDetail: error.detail,
       unexpected: false,
+      ...(error instanceof TooManyAttemptsError ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
     }
   }
   const status = (error as { status?: unknown })?.status
@@ -125,6 +129,7 @@ export function sendError(ctx: Context, response: ErrorResponse): void {
   // RFC 7235 section 3.1: every 401 carries a challenge. For invalid_client it is Basic, the scheme
   // clients authenticate with (RFC 6749 section 5.2), however this client tried.
   if (response.error === 'invalid_client' && response.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="latch"')
+  if (response.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(response.retryAfterSeconds))
   ctx.body = { error: response.error, error_description: response.description }
 }
 

@@ -61,7 +61,7 @@ eachDatabase((provider, server) => {
     t.deepEqual(schema.required, ['email', 'password'])
     t.is(schema.additionalProperties, false, 'strict objects: unknown fields are refused, and documented so')
     t.is(schema.properties.password.maxLength, 1024)
-    t.deepEqual(Object.keys(login.responses).sort(), ['200', '400', '401', '403', '413', '415', '503'])
+    t.deepEqual(Object.keys(login.responses).sort(), ['200', '400', '401', '403', '413', '415', '429', '503'])
     t.deepEqual(body.paths['/admin/users/{id}/lock'].post.parameters, [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }])
   })
 })

@@ -17,14 +17,16 @@ export interface LoginInput {
 
 /**
  * Checks a password and starts a session (one refresh-token family). An unknown email and a wrong
- * password fail alike and take alike long; a locked account is only revealed to someone who
- * knows its password.
+ * password fail alike and take alike long, and count alike towards the login throttle; a locked
+ * account is only revealed to someone who knows its password.
  */
 export async function login(deps: CoreDependencies, input: LoginInput, context: RequestContext): Promise<TokenPair> {
   const { users, sessions, hasher, secrets, accessTokens, clock, settings } = deps
   // Before the password: a wrong client_id is the caller's configuration fault, not a login attempt.
   const client = await loginClient(deps, input.clientId)
   const email = normaliseEmail(input.email)
+  const attempt = { email, ip: context.ip }
+  await deps.loginThrottle.attempt(attempt)
   const user = await users.findByEmail(email)
   const failed = async (userId: string | null, reason: string) => {
     await deps.audit.append({ type: 'login_failed', context, userId, detail: { email, reason }, at: clock.now() })
@@ -37,6 +39,7 @@ export async function login(deps: CoreDependencies, input: LoginInput, context: 
   if (!(await hasher.verify(user.passwordHash, input.password))) {
     throw new InvalidGrantError(await failed(user.id, 'wrong password'))
   }
+  await deps.loginThrottle.succeeded(attempt)
   if (user.lockedAt) throw new AccountLockedError(await failed(user.id, 'account locked'))
 
   const now = clock.now()

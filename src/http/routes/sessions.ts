@@ -31,6 +31,7 @@ export const sessionOperations: OperationSpecs = {
       400: 'invalid_request, or unauthorized_client for a confidential client_id',
       401: 'invalid_grant, or invalid_client for an unknown or disabled client_id',
       403: 'account_locked (only after a correct password)',
+      429: 'too_many_requests: too many failed logins for this email from this address, or from this address; Retry-After says when to try again',
       ...UNAVAILABLE,
     },
   },
