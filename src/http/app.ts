@@ -1,5 +1,6 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import Koa from 'koa'
+import { createRouter } from './router.js'
 import type { Core } from '../domain/core.js'
 import type { StorageHealth } from '../domain/ports.js'
 import type { KeyRingSource } from '../domain/tokens/key-ring-source.js'
@@ -85,7 +86,7 @@ export function createApp(deps: AppDependencies): Koa {
   // One router holding every module's routes (mounting copies their layers), so a request is
   // matched once and passes one dispatcher and one allowedMethods, instead of a routes() and an
   // allowedMethods() middleware per module (~25 µs of CPU per request with a dozen modules).
-  const root = new Router()
+  const root = createRouter()
   for (const router of routers) root.use((router as Router).routes())
   app.use(root.routes())
   // Without `throw` the router sets Allow (which RFC 9110 requires on a 405) and a bare 405 or

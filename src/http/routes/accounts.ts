@@ -1,5 +1,6 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import { z } from 'zod'
+import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import { parseInput } from '../errors.js'
 import { JSON_BODY_ERRORS, UNAVAILABLE, type OperationSpecs } from '../openapi.js'
@@ -25,7 +26,7 @@ export const accountOperations: OperationSpecs = {
 }
 
 export function accountRoutes(core: Core, options: { bodyLimit: number }): Router {
-  const router = new Router()
+  const router = createRouter()
 
   router.post('/register', jsonBody(options.bodyLimit), async (ctx) => {
     const input = parseInput(RegisterInput, ctx.request.body)

@@ -1,5 +1,6 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import { z } from 'zod'
+import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from '../../domain/admin/paging.js'
 import { requireAccessToken, requireAdmin, type AuthenticatedState } from '../middleware/authenticate.js'
@@ -14,7 +15,7 @@ import { UNAVAILABLE } from '../openapi.js'
  * runs once per request, however many modules there are.
  */
 export function adminRouter(core: Core, modules: readonly Router<AuthenticatedState>[]): Router<AuthenticatedState> {
-  const router = new Router<AuthenticatedState>({ prefix: '/admin' })
+  const router = createRouter<AuthenticatedState>({ prefix: '/admin' })
   router.use(requireAccessToken(core), requireAdmin(), async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store')
     await next()
@@ -25,7 +26,7 @@ export function adminRouter(core: Core, modules: readonly Router<AuthenticatedSt
 
 /** A router for an admin route module: paths relative to /admin, mounted by adminRouter behind its guard. */
 export function adminRoutes(): Router<AuthenticatedState> {
-  return new Router<AuthenticatedState>()
+  return createRouter<AuthenticatedState>()
 }
 
 /**

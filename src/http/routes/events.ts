@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream'
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
+import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import { InvalidRequestError, ServiceUnavailableError } from '../../domain/errors.js'
 import type { FeedEvent, RevocationFeed } from '../../feed/revocation-feed.js'
@@ -72,7 +73,7 @@ export interface EventRouteOptions {
 const MAX_UNREAD_BYTES = 1 << 20
 
 export function eventRoutes(core: Core, feed: RevocationFeed, options: EventRouteOptions): Router {
-  const router = new Router()
+  const router = createRouter()
   const reader = requireBasicClient(core)
 
   router.get('/events', reader, async (ctx) => {

@@ -1,4 +1,5 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
+import { createRouter } from '../router.js'
 import type { StorageHealth } from '../../domain/ports.js'
 import type { OperationSpecs } from '../openapi.js'
 
@@ -9,7 +10,7 @@ export const healthOperations: OperationSpecs = {
 
 /** Liveness says the process serves; readiness says it can reach its database (503 otherwise). */
 export function healthRoutes(health: StorageHealth): Router {
-  const router = new Router()
+  const router = createRouter()
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' }
   })

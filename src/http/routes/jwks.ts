@@ -1,4 +1,5 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
+import { createRouter } from '../router.js'
 import type { KeyRingSource } from '../../domain/tokens/key-ring-source.js'
 import type { OperationSpecs } from '../openapi.js'
 
@@ -16,7 +17,7 @@ export const jwksOperations: OperationSpecs = {
  * anything, so no cached copy can lack a key that signs.
  */
 export function jwksRoutes(keyRing: KeyRingSource, options: { maxAgeSeconds: number }): Router {
-  const router = new Router()
+  const router = createRouter()
   router.get('/.well-known/jwks.json', (ctx) => {
     ctx.set('Cache-Control', `public, max-age=${options.maxAgeSeconds}`)
     ctx.type = 'application/jwk-set+json'

@@ -1,4 +1,5 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
+import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import { UNAVAILABLE, type OperationSpecs } from '../openapi.js'
 import { requireAccessToken, type AuthenticatedState } from '../middleware/authenticate.js'
@@ -20,7 +21,7 @@ export const meOperations: OperationSpecs = {
 }
 
 export function meRoutes(core: Core): Router<AuthenticatedState> {
-  const router = new Router<AuthenticatedState>()
+  const router = createRouter<AuthenticatedState>()
 
   router.get('/me', requireAccessToken(core), (ctx) => {
     const { id, email, role } = ctx.state.principal.user

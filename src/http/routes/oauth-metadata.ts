@@ -1,4 +1,5 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
+import { createRouter } from '../router.js'
 import type { OperationSpecs } from '../openapi.js'
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none']
@@ -26,7 +27,7 @@ export const oauthMetadataOperations: OperationSpecs = {
  */
 export function oauthMetadataRoutes(deps: { issuer: string; signingAlgorithms: () => readonly string[] }): Router {
   const base = deps.issuer.replace(/\/+$/, '')
-  const router = new Router()
+  const router = createRouter()
   router.get('/.well-known/oauth-authorization-server', (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=300')
     ctx.body = {

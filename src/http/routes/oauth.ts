@@ -1,6 +1,7 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
+import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import { InvalidRequestError, UnsupportedGrantTypeError } from '../../domain/errors.js'
 import type { TokenPair } from '../../domain/sessions/token-pair.js'
@@ -108,7 +109,7 @@ export const oauthOperations: OperationSpecs = {
 type ClientContext = Context & { state: ClientState }
 
 export function oauthRoutes(core: Core, options: { bodyLimit: number }): Router {
-  const router = new Router({ prefix: '/oauth' })
+  const router = createRouter({ prefix: '/oauth' })
   const form = formBody(options.bodyLimit)
 
   router.post('/token', oauthEndpoint(), form, requireClient(core), async (ctx: ClientContext) => {

@@ -1,4 +1,5 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
+import { createRouter } from '../router.js'
 import { buildOpenApiDocument, type OperationSpecs } from '../openapi.js'
 
 export const openApiOperations: OperationSpecs = {
@@ -8,7 +9,7 @@ export const openApiOperations: OperationSpecs = {
 /** Serves the document built once at start from every route module's operations. */
 export function openApiRoutes(operations: OperationSpecs, info: { issuer: string; version: string }): Router {
   const document = buildOpenApiDocument({ ...operations, ...openApiOperations }, info)
-  const router = new Router()
+  const router = createRouter()
   router.get('/openapi.json', (ctx) => {
     ctx.body = document
   })

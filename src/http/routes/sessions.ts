@@ -1,6 +1,7 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
+import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import type { TokenPair } from '../../domain/sessions/token-pair.js'
 import { parseInput } from '../errors.js'
@@ -56,7 +57,7 @@ export const sessionOperations: OperationSpecs = {
 }
 
 export function sessionRoutes(core: Core, options: { bodyLimit: number }): Router {
-  const router = new Router()
+  const router = createRouter()
   const body = jsonBody(options.bodyLimit)
 
   router.post('/login', body, async (ctx) => {
