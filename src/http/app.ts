@@ -54,7 +54,7 @@ export interface AppDependencies {
   logger: Logger
   bodyLimit: number
   issuer: string
-  /** Believe X-Forwarded-For for the client IP (only behind a trusted proxy). */
+  /** Take the client IP from X-Forwarded-For (only behind a proxy of one's own). */
   trustProxy: boolean
   /** The origins the browser endpoints answer CORS for. */
   allowedOrigins: AllowedOrigins
@@ -62,7 +62,10 @@ export interface AppDependencies {
 
 /** Builds the Koa application. It never listens: src/server.ts does, and tests do on port 0. */
 export function createApp(deps: AppDependencies): Koa {
-  const app = new Koa({ proxy: deps.trustProxy })
+  // Behind the proxy, the client's address is the last entry of X-Forwarded-For, the one the proxy
+  // appended; entries before it are whatever the client sent, and would let it pick its address
+  // (in sessions, the audit trail and the login throttle's counts).
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: 1 })
   // Errors are answered and logged by handleErrors; Koa's default stderr printing would duplicate them.
   app.silent = true
   const options = { bodyLimit: deps.bodyLimit }

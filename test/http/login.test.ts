@@ -43,6 +43,20 @@ for (const provider of PROVIDERS) {
     t.is(session.expiresAt.getTime() - session.createdAt.getTime(), 30 * 86_400 * 1000)
   })
 
+  test(`${provider}: behind a trusted proxy the client's address is the one the proxy appended, not one the client wrote`, async (t) => {
+    const server = await TestLatch.start(provider, { env: { LATCH_TRUST_PROXY: 'true' } })
+    t.teardown(() => server.close())
+    const email = uniqueEmail()
+    await server.post('/register', { email, password: PASSWORD })
+    const response = await server.request('POST', '/login', {
+      json: { email, password: PASSWORD },
+      headers: { 'x-forwarded-for': '10.9.8.7, 203.0.113.50' },
+    })
+    t.is(response.status, 200, response.text)
+    const session = await server.latch.database.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(response.body.access_token).sid as string } })
+    t.is(session.ip, '203.0.113.50')
+  })
+
   test(`${provider}: a wrong password and an unknown email fail alike, each after one argon2 verification`, async (t) => {
     const { server, hasher } = await start()
     t.teardown(() => server.close())
