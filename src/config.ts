@@ -58,8 +58,14 @@ const EnvironmentSchema = z
     LATCH_FEED_POLL_INTERVAL: seconds(1, 3600, 1),
     LATCH_CORS_REFRESH_INTERVAL: seconds(1, 3600, 30),
     LATCH_FEED_MAX_STREAMS: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1).max(100_000).default(1000),
+    LATCH_METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int({ error: 'must be a port number' }).min(0).max(65_535).optional(),
+    LATCH_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   })
   .superRefine((env, context) => {
+    // Metrics have a listener of their own, so that they are never on the public API port by accident.
+    if (env.LATCH_METRICS_PORT !== undefined && env.LATCH_METRICS_PORT !== 0 && env.LATCH_METRICS_PORT === env.PORT) {
+      context.addIssue({ code: 'custom', path: ['LATCH_METRICS_PORT'], message: 'must differ from PORT: metrics have a listener of their own' })
+    }
     if (env.LATCH_SESSION_IDLE_TTL > env.LATCH_SESSION_ABSOLUTE_TTL) {
       context.addIssue({ code: 'custom', path: ['LATCH_SESSION_IDLE_TTL'], message: 'must not exceed LATCH_SESSION_ABSOLUTE_TTL' })
     }
@@ -150,6 +156,8 @@ export interface Config {
   feedMaxStreams: number
   /** Seconds between two reloads of the clients' allowed origins (CORS) by each replica. */
   corsRefreshInterval: number
+  /** Where GET /metrics (Prometheus) listens, apart from the API; null when metrics are off (the default). */
+  metrics: { port: number; host: string } | null
   /**
    * Threads in libuv's pool, as libuv itself reads UV_THREADPOOL_SIZE (4 unless set, 1 to 1024).
    * Not a Latch setting: the password hasher sizes its argon2 concurrency to leave one free.
@@ -214,6 +222,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
     feedPollInterval: env.LATCH_FEED_POLL_INTERVAL,
     feedMaxStreams: env.LATCH_FEED_MAX_STREAMS,
     corsRefreshInterval: env.LATCH_CORS_REFRESH_INTERVAL,
+    metrics: env.LATCH_METRICS_PORT === undefined ? null : Object.freeze({ port: env.LATCH_METRICS_PORT, host: env.LATCH_METRICS_HOST }),
     threadPoolSize: threadPoolSize(environment.UV_THREADPOOL_SIZE),
   })
 }
