@@ -70,8 +70,14 @@ const EnvironmentSchema = z
     LATCH_LOGIN_MAX_FAILURES: count(0, 1000, 10),
     LATCH_LOGIN_MAX_FAILURES_PER_IP: count(0, 1_000_000, 100),
     LATCH_LOGIN_FAILURE_WINDOW: seconds(1, DAY, 900),
+    LATCH_METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int({ error: 'must be a port number' }).min(0).max(65_535).optional(),
+    LATCH_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   })
   .superRefine((env, context) => {
+    // Metrics have a listener of their own, so that they are never on the public API port by accident.
+    if (env.LATCH_METRICS_PORT !== undefined && env.LATCH_METRICS_PORT !== 0 && env.LATCH_METRICS_PORT === env.PORT) {
+      context.addIssue({ code: 'custom', path: ['LATCH_METRICS_PORT'], message: 'must differ from PORT: metrics have a listener of their own' })
+    }
     if (env.LATCH_SESSION_IDLE_TTL > env.LATCH_SESSION_ABSOLUTE_TTL) {
       context.addIssue({ code: 'custom', path: ['LATCH_SESSION_IDLE_TTL'], message: 'must not exceed LATCH_SESSION_ABSOLUTE_TTL' })
     }
@@ -164,6 +170,8 @@ export interface Config {
   corsRefreshInterval: number
   /** Failed logins allowed per email and address, and per address, within the window (0: no limit). */
   loginThrottle: LoginThrottleSettings
+  /** Where GET /metrics (Prometheus) listens, apart from the API; null when metrics are off (the default). */
+  metrics: { port: number; host: string } | null
   /**
    * Threads in libuv's pool, as libuv itself reads UV_THREADPOOL_SIZE (4 unless set, 1 to 1024).
    * Not a Latch setting: the password hasher sizes its argon2 concurrency to leave one free.
@@ -233,6 +241,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
       maxFailuresPerAddress: env.LATCH_LOGIN_MAX_FAILURES_PER_IP,
       windowSeconds: env.LATCH_LOGIN_FAILURE_WINDOW,
     },
+    metrics: env.LATCH_METRICS_PORT === undefined ? null : Object.freeze({ port: env.LATCH_METRICS_PORT, host: env.LATCH_METRICS_HOST }),
     threadPoolSize: threadPoolSize(environment.UV_THREADPOOL_SIZE),
   })
 }

@@ -1,7 +1,9 @@
+import type { RequestListener } from 'node:http'
 import type Koa from 'koa'
 import type { Config } from './config.js'
 import { systemClock, type Clock } from './domain/clock.js'
 import { createCore, type Core } from './domain/core.js'
+import { NO_OUTCOME_METRICS } from './domain/ports.js'
 import { LoginThrottle } from './domain/sessions/login-throttle.js'
 import { RefreshTokenSecrets } from './domain/sessions/refresh-token-secrets.js'
 import { AccessTokens } from './domain/tokens/access-tokens.js'
@@ -14,6 +16,7 @@ import { createApp } from './http/app.js'
 import { AllowedOrigins } from './http/cors.js'
 import { openSigningKeys, type SigningKeys } from './keys/open-signing-keys.js'
 import { createLogger, type Logger } from './logger.js'
+import { PrometheusMetrics } from './metrics/prometheus.js'
 import { connect, type Database } from './storage/connect.js'
 import { migrate } from './storage/migrate.js'
 import { createStores } from './storage/stores.js'
@@ -29,6 +32,11 @@ export interface Latch {
   logger: Logger
   /** This replica's side of the revocation feed (started only with `background`). */
   feed: RevocationFeed
+  /**
+   * GET /metrics in the Prometheus format, to be served on a listener of its own (LATCH_METRICS_PORT;
+   * src/server.ts listens); null when metrics are off.
+   */
+  metrics: { handler: RequestListener } | null
   /** Ends every feed stream, so that a graceful shutdown is not held open by them. */
   closeStreams(): void
   close(): Promise<void>
@@ -64,6 +72,8 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations')
     }
     const stores = createStores(database)
+    // Off unless LATCH_METRICS_PORT is set: then nothing records anything, and requests skip it.
+    const metrics = config.metrics ? new PrometheusMetrics() : null
     const allowedOrigins = await AllowedOrigins.open({ load: () => stores.clients.listAllowedOrigins(), refreshIntervalSeconds: config.corsRefreshInterval, logger })
     closers.push(() => allowedOrigins.close())
     // A client created in this process allows its origins at once; other processes' within an interval.
@@ -103,10 +113,12 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
         idleLifetimeSeconds: config.sessionIdleTtl,
         reuseGraceSeconds: config.refreshReuseGrace,
       },
+      metrics: metrics ?? NO_OUTCOME_METRICS,
     })
     // The first-party client (LATCH_CLIENT_ID) must exist before /login issues tokens for it.
     await core.ensureFirstPartyClient()
-    const feed = new RevocationFeed({ store: stores.revocationFeed, signal: stores.revocationSignal, keys: keyRing, issuer: config.issuer, clock, logger, heartbeatSeconds: config.feedHeartbeat, pollMilliseconds: config.feedPollInterval * 1000 })
+    const feed = new RevocationFeed({ store: stores.revocationFeed, signal: stores.revocationSignal, keys: keyRing, issuer: config.issuer, clock, logger, heartbeatSeconds: config.feedHeartbeat, pollMilliseconds: config.feedPollInterval * 1000, ...(metrics ? { metrics } : {}) })
+    metrics?.countStreams(() => feed.subscriberCount)
     closers.push(() => feed.close())
     if (options.background) {
       await feed.start()
@@ -114,7 +126,7 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
         logger.warn({ err: error, retryInMs }, 'lost the LISTEN connection for other replicas\' revocations; polling meanwhile'),
       )
       closers.push(() => listener.close())
-      const webhooks = new WebhookDelivery({ store: stores.feedWebhooks, feed, clock, logger })
+      const webhooks = new WebhookDelivery({ store: stores.feedWebhooks, feed, clock, logger, ...(metrics ? { metrics } : {}) })
       feed.onEvents(() => void webhooks.run())
       webhooks.start()
       closers.push(() => webhooks.close())
@@ -131,6 +143,7 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
       issuer: config.issuer,
       trustProxy: config.trustProxy,
       allowedOrigins,
+      metrics,
     })
     const opened = keys
     return {
@@ -143,6 +156,7 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
       database,
       logger,
       feed,
+      metrics: metrics ? { handler: metrics.handler } : null,
       closeStreams: () => feed.close(),
       close: async () => {
         await Promise.all(closers.map((close) => close()))

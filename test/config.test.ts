@@ -20,6 +20,7 @@ test('with nothing set, Latch runs on SQLite with documented defaults', (t) => {
     registrationOpen: true,
     trustProxy: false,
     corsRefreshInterval: 30,
+    metrics: null,
   })
   t.deepEqual(config.loginThrottle, { maxFailuresPerAccount: 10, maxFailuresPerAddress: 100, windowSeconds: 900 })
   t.deepEqual(config.keys, { source: { kind: 'file', path: './data/keys.json' }, algorithm: 'EdDSA', publicationDelay: 300, refreshInterval: 30 })
@@ -96,6 +97,16 @@ test('the allowed origins are reloaded every 1 to 3600 seconds', (t) => {
   t.is(loadConfig({ LATCH_CORS_REFRESH_INTERVAL: '1' }).corsRefreshInterval, 1)
   t.throws(() => loadConfig({ LATCH_CORS_REFRESH_INTERVAL: '0' }), { message: /LATCH_CORS_REFRESH_INTERVAL: must be at least 1 seconds/ })
   t.throws(() => loadConfig({ LATCH_CORS_REFRESH_INTERVAL: '3601' }), { message: /LATCH_CORS_REFRESH_INTERVAL: must be at most 3600 seconds/ })
+})
+
+test('metrics are off unless LATCH_METRICS_PORT is set, listen on 127.0.0.1 by default, and never on the API port', (t) => {
+  t.deepEqual(loadConfig({ LATCH_METRICS_PORT: '9464' }).metrics, { port: 9464, host: '127.0.0.1' })
+  t.deepEqual(loadConfig({ LATCH_METRICS_PORT: '9464', LATCH_METRICS_HOST: '0.0.0.0' }).metrics, { port: 9464, host: '0.0.0.0' })
+  t.is(loadConfig({ LATCH_METRICS_HOST: '0.0.0.0' }).metrics, null, 'a host alone turns nothing on')
+  t.throws(() => loadConfig({ PORT: '9464', LATCH_METRICS_PORT: '9464' }), { instanceOf: ConfigError, message: /LATCH_METRICS_PORT: must differ from PORT/ })
+  t.throws(() => loadConfig({ LATCH_METRICS_PORT: '3000' }), { message: /LATCH_METRICS_PORT: must differ from PORT/ }, 'PORT defaults to 3000')
+  t.throws(() => loadConfig({ LATCH_METRICS_PORT: '65536' }), { message: /LATCH_METRICS_PORT/ })
+  t.throws(() => loadConfig({ LATCH_METRICS_PORT: 'on' }), { message: /LATCH_METRICS_PORT: must be a port number/ })
 })
 
 test('the idle lifetime cannot exceed the absolute lifetime', (t) => {

@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -147,4 +149,30 @@ test('a first start without a keys file creates one, private to its owner, git-i
   const me = await fetch(`${secondUrl}/me`, { headers: { authorization: `Bearer ${accessToken}` } })
   t.is(me.status, 200, await me.text())
   t.is((await terminate(second)).code, 0)
+})
+
+test('with LATCH_METRICS_PORT, serve answers GET /metrics on that port and host only, still with one line on stdout', async (t) => {
+  const directory = tempDirectory(t)
+  // A port that was free a moment ago (the API takes PORT=0, so they cannot meet).
+  const probe = createServer().listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const metricsPort = (probe.address() as AddressInfo).port
+  await new Promise((resolve) => probe.close(resolve))
+  const server = startServer(t, ROOT, {
+    DATABASE_URL: `file:${join(directory, 'latch.db')}`,
+    LATCH_KEYS_FILE: join(directory, 'keys.json'),
+    LOG_LEVEL: 'silent',
+    LATCH_METRICS_PORT: String(metricsPort),
+  })
+  const port = Number(BANNER.exec(await firstLine(server))![1])
+
+  t.is((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200)
+  const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+  t.is(metrics.status, 200)
+  t.regex(await metrics.text(), /^latch_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1$/m)
+  t.is((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 404, 'not on the API port')
+
+  t.is((await terminate(server)).code, 0)
+  t.is(server.stdoutText.split('\n').length, 2, 'one line on stdout')
+  await t.throwsAsync(fetch(`http://127.0.0.1:${metricsPort}/metrics`), undefined, 'the metrics port is closed')
 })

@@ -1,5 +1,5 @@
 import { addSeconds, CLOCK_SKEW_SECONDS, type Clock } from './clock.js'
-import type { AccessTokenRevocationStore, AuditStore, ClientStore, RevocationTiming, SessionStore, UserStore } from './ports.js'
+import type { AccessTokenRevocationStore, AuditStore, ClientStore, OutcomeMetrics, RevocationTiming, SessionStore, UserStore } from './ports.js'
 import type { LoginThrottle } from './sessions/login-throttle.js'
 import type { RefreshTokenSecrets } from './sessions/refresh-token-secrets.js'
 import type { SessionPolicy } from './sessions/session-policy.js'
@@ -31,6 +31,8 @@ export interface CoreDependencies {
   signingKeys: SigningKeyManagement
   clock: Clock
   settings: CoreSettings
+  /** Where login and refresh outcomes are counted (a no-op when metrics are off). */
+  metrics: OutcomeMetrics
 }
 
 /**

@@ -376,3 +376,27 @@ export interface FeedWebhookStore {
 export interface StorageHealth {
   ping(): Promise<void>
 }
+
+export type LoginOutcome = 'succeeded' | 'failed' | 'locked'
+export const LOGIN_OUTCOMES: readonly LoginOutcome[] = ['succeeded', 'failed', 'locked']
+
+/**
+ * rotated: the token was consumed and its successor stored. grace_replay: a used token presented
+ * again within the reuse grace got the same successor. reuse_detected: a replay after the grace
+ * revoked the session. refused: any other answer the domain gave instead of tokens (unknown,
+ * malformed, expired, revoked, another client's token, …).
+ */
+export type RefreshOutcome = 'rotated' | 'grace_replay' | 'reuse_detected' | 'refused'
+export const REFRESH_OUTCOMES: readonly RefreshOutcome[] = ['rotated', 'grace_replay', 'reuse_detected', 'refused']
+
+/**
+ * Counts of what the use cases decided, for operators' metrics (src/metrics implements it with
+ * prom-client, or with nothing when metrics are off). Called on hot paths: must be cheap and never throw.
+ */
+export interface OutcomeMetrics {
+  login(outcome: LoginOutcome): void
+  refresh(outcome: RefreshOutcome): void
+}
+
+/** Counts nothing: metrics are off. */
+export const NO_OUTCOME_METRICS: OutcomeMetrics = Object.freeze({ login() {}, refresh() {} })

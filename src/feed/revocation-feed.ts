@@ -26,6 +26,14 @@ export interface FeedPage {
   reset: boolean
 }
 
+/** What the feed counts for operators' metrics (src/metrics); nothing unless given. */
+export interface FeedMetrics {
+  /** Entries read from the revocation log and published to this replica's readers (each once). */
+  revocationsPublished(records: readonly RevocationRecord[]): void
+}
+
+const NO_FEED_METRICS: FeedMetrics = { revocationsPublished: () => {} }
+
 export interface RevocationFeedOptions {
   store: RevocationFeedStore
   signal: RevocationSignal
@@ -38,6 +46,7 @@ export interface RevocationFeedOptions {
   pollMilliseconds?: number
   /** How often expired entries are pruned (default 60 s). */
   pruneMilliseconds?: number
+  metrics?: FeedMetrics
 }
 
 const PAGE = 500
@@ -71,7 +80,7 @@ export class RevocationFeed {
   readonly #eventListeners = new Set<() => void>()
 
   constructor(options: RevocationFeedOptions) {
-    this.#options = { pollMilliseconds: 1000, pruneMilliseconds: 60_000, ...options }
+    this.#options = { pollMilliseconds: 1000, pruneMilliseconds: 60_000, metrics: NO_FEED_METRICS, ...options }
   }
 
   /** Starts from the latest cursor (nothing older needs broadcasting: readers catch up from the table). */
@@ -191,7 +200,10 @@ export class RevocationFeed {
     try {
       for (;;) {
         const records = await this.#options.store.readAfter(this.#cursor, PAGE)
-        if (records.length > 0) this.#remember(await this.#sign(records))
+        if (records.length > 0) {
+          this.#remember(await this.#sign(records))
+          this.#options.metrics.revocationsPublished(records)
+        }
         if (records.length < PAGE) break
       }
       this.#syncedAt = this.#now()

@@ -4,6 +4,16 @@ import type { FeedWebhook, FeedWebhookStore } from '../domain/ports.js'
 import type { Logger } from '../logger.js'
 import type { FeedEvent, RevocationFeed } from './revocation-feed.js'
 
+export type WebhookDeliveryResult = 'delivered' | 'failed'
+
+/** What delivery counts for operators' metrics (src/metrics); nothing unless given. */
+export interface WebhookMetrics {
+  /** One POST of one SET: acknowledged with a 2xx, or not (error, timeout, other status). */
+  webhookDelivery(result: WebhookDeliveryResult): void
+}
+
+const NO_WEBHOOK_METRICS: WebhookMetrics = { webhookDelivery: () => {} }
+
 export interface WebhookDeliveryOptions {
   store: FeedWebhookStore
   feed: RevocationFeed
@@ -13,6 +23,7 @@ export interface WebhookDeliveryOptions {
   pollMilliseconds?: number
   /** How long one POST may take before it counts as failed (default 5 s). */
   timeoutMilliseconds?: number
+  metrics?: WebhookMetrics
 }
 
 /** Longest wait between two attempts at a failing receiver. */
@@ -38,7 +49,7 @@ export class WebhookDelivery {
   #closed = false
 
   constructor(options: WebhookDeliveryOptions) {
-    this.#options = { pollMilliseconds: 1000, timeoutMilliseconds: 5000, ...options }
+    this.#options = { pollMilliseconds: 1000, timeoutMilliseconds: 5000, metrics: NO_WEBHOOK_METRICS, ...options }
   }
 
   start(): void {
@@ -84,6 +95,7 @@ export class WebhookDelivery {
       for (const event of events) {
         if (this.#closed || clock.now().getTime() - started > (LEASE_SECONDS / 2) * 1000) break
         const failure = await this.#post(webhook.url, event)
+        this.#options.metrics.webhookDelivery(failure ? 'failed' : 'delivered')
         if (failure) {
           const nextAttemptAt = addSeconds(clock.now(), Math.min(2 ** webhook.failures, MAX_BACKOFF_SECONDS))
           await store.fail({ clientId: webhook.clientId, owner, error: failure, nextAttemptAt })

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js'
 import { LATCH_VERSION } from '../version.js'
 import { browserCors, type AllowedOrigins } from './cors.js'
 import { handleErrors } from './middleware/handle-errors.js'
+import { recordRequests, type HttpMetrics } from './middleware/record-requests.js'
 import type { OperationSpecs } from './openapi.js'
 import { accountOperations, accountRoutes } from './routes/accounts.js'
 import { adminAuditOperations, adminAuditRoutes } from './routes/admin-audit.js'
@@ -58,6 +59,8 @@ export interface AppDependencies {
   trustProxy: boolean
   /** The origins the browser endpoints answer CORS for. */
   allowedOrigins: AllowedOrigins
+  /** Where requests are counted; null when metrics are off (nothing is installed then). */
+  metrics: HttpMetrics | null
 }
 
 /** Builds the Koa application. It never listens: src/server.ts does, and tests do on port 0. */
@@ -70,7 +73,9 @@ export function createApp(deps: AppDependencies): Koa {
   app.silent = true
   const options = { bodyLimit: deps.bodyLimit }
 
-  // Outermost; it also sets X-Request-Id and X-Content-Type-Options: nosniff on every response.
+  // Outside handleErrors, so that it counts the status handleErrors answered with.
+  if (deps.metrics) app.use(recordRequests(deps.metrics))
+  // Outermost but for metrics; it also sets X-Request-Id and X-Content-Type-Options: nosniff on every response.
   app.use(handleErrors(deps.logger, options))
   app.use(browserCors(deps.allowedOrigins))
 

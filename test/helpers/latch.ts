@@ -42,6 +42,9 @@ export class TestLatch {
     readonly database: TestDatabase | null,
     readonly logs: string[],
     private readonly server: Server,
+    /** http://127.0.0.1:<port> of the metrics listener (LATCH_METRICS_PORT set), on a port of its own; else null. */
+    readonly metricsUrl: string | null,
+    private readonly metricsServer: Server | null,
   ) {}
 
   static async start(provider: Provider, options: TestLatchOptions = {}): Promise<TestLatch> {
@@ -79,7 +82,15 @@ export class TestLatch {
       throw error
     }
     server.on('request', latch.app.callback())
-    return new TestLatch(url, latch, database, logs, server)
+    // As src/server.ts does, on a free port rather than the configured one.
+    let metricsServer: Server | null = null
+    if (latch.metrics) {
+      metricsServer = createServer(latch.metrics.handler)
+      metricsServer.listen(0, '127.0.0.1')
+      await once(metricsServer, 'listening')
+    }
+    const metricsUrl = metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}` : null
+    return new TestLatch(url, latch, database, logs, server, metricsUrl, metricsServer)
   }
 
   async request(method: string, path: string, init: { json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
@@ -111,6 +122,8 @@ export class TestLatch {
   async close(): Promise<void> {
     this.server.closeAllConnections()
     this.server.close()
+    this.metricsServer?.closeAllConnections()
+    this.metricsServer?.close()
     await this.latch.close()
     await this.database?.drop()
   }

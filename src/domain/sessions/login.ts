@@ -6,7 +6,7 @@ import { AccountLockedError, InvalidGrantError } from '../errors.js'
 import { normaliseEmail } from '../users/email.js'
 import { refreshExpiresIn } from './session-policy.js'
 import { issueTokenPair, type TokenPair } from './token-pair.js'
-import type { RequestContext } from '../ports.js'
+import type { LoginOutcome, RequestContext } from '../ports.js'
 
 export interface LoginInput {
   email: string
@@ -28,8 +28,10 @@ export async function login(deps: CoreDependencies, input: LoginInput, context: 
   const attempt = { email, ip: context.ip }
   await deps.loginThrottle.attempt(attempt)
   const user = await users.findByEmail(email)
-  const failed = async (userId: string | null, reason: string) => {
+  // Counted once recorded, so the counts match the audit trail.
+  const failed = async (userId: string | null, reason: string, outcome: LoginOutcome = 'failed') => {
     await deps.audit.append({ type: 'login_failed', context, userId, detail: { email, reason }, at: clock.now() })
+    deps.metrics.login(outcome)
     return `login: ${reason}${userId ? ` (user ${userId})` : ''}`
   }
   if (!user) {
@@ -40,7 +42,7 @@ export async function login(deps: CoreDependencies, input: LoginInput, context: 
     throw new InvalidGrantError(await failed(user.id, 'wrong password'))
   }
   await deps.loginThrottle.succeeded(attempt)
-  if (user.lockedAt) throw new AccountLockedError(await failed(user.id, 'account locked'))
+  if (user.lockedAt) throw new AccountLockedError(await failed(user.id, 'account locked', 'locked'))
 
   const now = clock.now()
   if (hasher.needsRehash(user.passwordHash)) {
@@ -65,6 +67,7 @@ export async function login(deps: CoreDependencies, input: LoginInput, context: 
     token: { id: randomUUID(), hash: refreshToken.hash },
     audit: { type: 'login_succeeded', context: { ...context, actorId: user.id }, userId: user.id, detail: { sessionId: session.id } },
   })
+  deps.metrics.login('succeeded')
   return issueTokenPair(accessTokens, {
     session,
     refreshToken,
