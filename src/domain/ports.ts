@@ -377,8 +377,9 @@ export interface StorageHealth {
   ping(): Promise<void>
 }
 
-export type LoginOutcome = 'succeeded' | 'failed' | 'locked'
-export const LOGIN_OUTCOMES: readonly LoginOutcome[] = ['succeeded', 'failed', 'locked']
+/** throttled: refused by the login throttle before any password was checked. */
+export type LoginOutcome = 'succeeded' | 'failed' | 'locked' | 'throttled'
+export const LOGIN_OUTCOMES: readonly LoginOutcome[] = ['succeeded', 'failed', 'locked', 'throttled']
 
 /**
  * rotated: the token was consumed and its successor stored. grace_replay: a used token presented

@@ -76,12 +76,25 @@ test('with LATCH_METRICS_PORT, /metrics is on its own listener in the Prometheus
   t.true(value(samples, 'process_cpu_user_seconds_total') > 0, 'the default process metrics are there')
   t.true(samples.some((sample) => sample.name === 'nodejs_eventloop_lag_seconds'))
   // The closed outcome sets exist from the first scrape, at 0.
-  for (const outcome of ['succeeded', 'failed', 'locked']) t.is(value(samples, 'latch_logins_total', { outcome }), 0)
+  for (const outcome of ['succeeded', 'failed', 'locked', 'throttled']) t.is(value(samples, 'latch_logins_total', { outcome }), 0)
   for (const outcome of ['rotated', 'grace_replay', 'reuse_detected', 'refused']) t.is(value(samples, 'latch_refreshes_total', { outcome }), 0)
   t.is(value(samples, 'latch_feed_streams'), 0)
 
   t.is((await fetch(`${server.metricsUrl}/`)).status, 404, 'the metrics listener serves /metrics only')
   t.is((await fetch(`${server.metricsUrl}/metrics`, { method: 'POST' })).status, 404)
+})
+
+test('a login the throttle refuses is counted as throttled, not as failed', async (t) => {
+  const server = await TestLatch.start('sqlite', { env: { ...METRICS_ON, LATCH_LOGIN_MAX_FAILURES: '1' } })
+  t.teardown(() => server.close())
+  const before = (await scrape(server)).samples
+  const email = uniqueEmail('guessed')
+  t.is((await server.post('/login', { email, password: 'wrong password, long enough' })).status, 401)
+  t.is((await server.post('/login', { email, password: 'wrong password, long enough' })).status, 429)
+  const after = (await scrape(server)).samples
+  const delta = (outcome: string) => value(after, 'latch_logins_total', { outcome }) - value(before, 'latch_logins_total', { outcome })
+  t.is(delta('failed'), 1)
+  t.is(delta('throttled'), 1)
 })
 
 test('logins and refreshes are counted by outcome, exactly, and requests by route pattern and status', async (t) => {

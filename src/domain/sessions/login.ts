@@ -26,7 +26,10 @@ export async function login(deps: CoreDependencies, input: LoginInput, context: 
   const client = await loginClient(deps, input.clientId)
   const email = normaliseEmail(input.email)
   const attempt = { email, ip: context.ip }
-  await deps.loginThrottle.attempt(attempt)
+  await deps.loginThrottle.attempt(attempt).catch((error: unknown) => {
+    deps.metrics.login('throttled')
+    throw error
+  })
   const user = await users.findByEmail(email)
   // Counted once recorded, so the counts match the audit trail.
   const failed = async (userId: string | null, reason: string, outcome: LoginOutcome = 'failed') => {
