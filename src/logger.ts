@@ -4,19 +4,27 @@ import { pino, type DestinationStream, type Logger } from 'pino'
  * Defence in depth: request bodies and headers are never logged on purpose, and these paths are
  * redacted anyway in case one is ever attached to a log line by mistake.
  */
-export const REDACTED_PATHS = [
+const SECRET_KEYS = [
   'password',
+  'passwordHash',
   'refresh_token',
   'refreshToken',
   'access_token',
   'accessToken',
+  'token',
+  'client_secret',
+  'clientSecret',
+  'secret',
   'authorization',
-  '*.password',
-  '*.refresh_token',
-  '*.refreshToken',
-  '*.access_token',
-  '*.accessToken',
-  '*.authorization',
+  'privateKey',
+  'privateJwk',
+  'keyEncryptionKey',
+  'refreshTokenKey',
+]
+
+export const REDACTED_PATHS = [
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((key) => `*.${key}`),
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',

@@ -32,3 +32,29 @@ test('a secret under a top-level key is still censored by the flat-line logger',
   flatLineLogger(logger).error({ password: 'hunter2', refresh_token: 'latch_rt_x', authorization: 'Bearer x', status: 500 }, 'request failed')
   t.like(lines[0], { password: '[redacted]', refresh_token: '[redacted]', authorization: '[redacted]', status: 500, level: 50 })
 })
+
+test('every kind of secret is censored at the top level and one level down', (t) => {
+  const { lines, logger } = capture()
+  const secrets = {
+    password: 'hunter2',
+    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+    refresh_token: 'latch_rt_a',
+    refreshToken: 'latch_rt_b',
+    access_token: 'eyJ.a.b',
+    accessToken: 'eyJ.c.d',
+    token: 'eyJ.e.f',
+    client_secret: 'cs_1',
+    clientSecret: 'cs_2',
+    secret: 's_3',
+    authorization: 'Basic eDp5',
+    privateKey: '-----BEGIN PRIVATE KEY-----',
+    privateJwk: { kty: 'OKP', d: 'private' },
+    keyEncryptionKey: 'kek',
+    refreshTokenKey: 'rtk',
+  }
+  logger.error({ ...secrets, nested: secrets }, 'oops')
+  const text = JSON.stringify(lines[0])
+  for (const value of ['hunter2', 'aGFzaA', 'latch_rt_', 'eyJ.', 'cs_1', 'cs_2', 's_3', 'eDp5', 'PRIVATE KEY', '"private"', 'kek', 'rtk']) {
+    t.false(text.includes(value), `${value} reached the log`)
+  }
+})
