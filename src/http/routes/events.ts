@@ -75,6 +75,9 @@ const MAX_UNREAD_BYTES = 1 << 20
 export function eventRoutes(core: Core, feed: RevocationFeed, options: EventRouteOptions): Router {
   const router = createRouter()
   const reader = requireBasicClient(core)
+  // Streams past the cap's check but not yet subscribed (subscribe() reads the log first): counted
+  // too, or parallel requests could all pass the check before any of them subscribed.
+  let opening = 0
 
   router.get('/events', reader, async (ctx) => {
     const query = parseInput(PollQuery, ctx.query)
@@ -90,8 +93,14 @@ export function eventRoutes(core: Core, feed: RevocationFeed, options: EventRout
 
   router.get('/events/stream', reader, async (ctx) => {
     const after = resumeCursor(ctx)
-    if (feed.subscriberCount >= options.maxStreams) throw new ServiceUnavailableError(`feed: ${options.maxStreams} streams open already`)
-    const subscription = await feed.subscribe(after)
+    if (feed.subscriberCount + opening >= options.maxStreams) throw new ServiceUnavailableError(`feed: ${options.maxStreams} streams open already`)
+    opening += 1
+    let subscription: Awaited<ReturnType<RevocationFeed['subscribe']>>
+    try {
+      subscription = await feed.subscribe(after)
+    } finally {
+      opening -= 1
+    }
     openEventStream(ctx, (stream) => {
       const write = (text: string) => {
         stream.write(text)
