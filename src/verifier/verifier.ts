@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose'
+import { createRemoteJWKSet, customFetch, decodeProtectedHeader, type RemoteJWKSet } from 'jose'
 import { accessTokenVerifier, type AccessTokenClaims, type AccessTokenRules } from './access-token.js'
 import { basicAuthorization } from './client-auth.js'
 import { compareCursors, isCursor } from './cursor.js'
@@ -256,7 +256,9 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
   readonly #freshness: Freshness
   readonly #timers: NodeJS.Timeout[] = []
   #endpoints: IssuerEndpoints | null = null
-  #keys: JWTVerifyGetKey | null = null
+  #keys: RemoteJWKSet | null = null
+  /** When a SET's unknown kid last made the JWKS reload past its cooldown. */
+  #forcedKeyReloadAt = Number.NEGATIVE_INFINITY
   #verifyToken: ((token: string, now?: Date) => Promise<AccessTokenClaims>) | null = null
   #introspector: Introspector | null = null
   #feed: FeedClient | null = null
@@ -555,11 +557,14 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
         this.#observe(this.#state(this.#now()))
       },
       event: async (jwt, cursor) => {
-        const verdict = await verifySecurityEvent(jwt, this.#keys!, {
-          issuer: this.#options.issuer,
-          cursor: isCursor(cursor) ? cursor : undefined,
-          ...(this.#options.algorithms ? { algorithms: this.#options.algorithms } : {}),
-        })
+        const judge = () =>
+          verifySecurityEvent(jwt, this.#keys!, {
+            issuer: this.#options.issuer,
+            cursor: isCursor(cursor) ? cursor : undefined,
+            ...(this.#options.algorithms ? { algorithms: this.#options.algorithms } : {}),
+          })
+        let verdict = await judge()
+        if (!verdict.ok && verdict.reason === 'signature' && (await this.#reloadKeysForUnknownKid(jwt))) verdict = await judge()
         const now = this.#now()
         if (verdict.ok) {
           const wasOverflowed = this.#revocations.overflowed
@@ -595,6 +600,30 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
         this.emit('disconnect', { reason })
       },
     }
+  }
+
+  /**
+   * A SET signed by a key this edge has not fetched yet: Latch started signing with a new key
+   * within the JWKS cooldown of this edge's last fetch (a key publication delay shorter than
+   * jwksCooldown). Ignoring the SET would lose its revocation for good, since the cursor moves on,
+   * so the JWKS is reloaded past the cooldown, at most once a second (only the feed, which is
+   * Latch's own authenticated connection, can cause it), and the SET judged again.
+   */
+  async #reloadKeysForUnknownKid(jwt: string): Promise<boolean> {
+    let kid: unknown
+    try {
+      kid = decodeProtectedHeader(jwt).kid
+    } catch {
+      return false
+    }
+    const keys = this.#keys!
+    if (typeof kid !== 'string' || keys.jwks()?.keys.some((key) => key.kid === kid)) return false
+    const now = Date.now()
+    if (now - this.#forcedKeyReloadAt < 1_000) return false
+    this.#forcedKeyReloadAt = now
+    // A failed reload throws: the SET cannot be judged, and the feed retries it after a reconnect.
+    await keys.reload()
+    return true
   }
 
   #advance(cursor: string): void {

@@ -152,6 +152,24 @@ test('a SET that cannot be judged (keys unreachable) is not lost: it comes again
   t.true(fixture.streamResumes.slice(1).every((resume) => resume === null || Number(resume) < Number(cursor)))
 })
 
+test('a SET signed by a key published within the JWKS cooldown is judged after a reload, not ignored', async (t) => {
+  const fixture = await FeedFixture.for(t)
+  const verifier = verifierFor(t, fixture, { jwksCooldown: 60_000 })
+  await verifier.ready()
+  // Latch rotates and signs at once (no publication delay), seconds after the edge fetched its JWKS.
+  const session = fixture.session()
+  const token = await fixture.accessToken(session)
+  fixture.keys = [await generateSigningKey(), ...fixture.keys]
+  const fetches = fixture.jwksFetches
+  const seen = nextEvent(verifier, 'revocation')
+  const cursor = await fixture.revokeSession(session)
+  await seen
+  t.is(verifier.stats().ignoredSets.signature, 0)
+  t.is(verifier.stats().cursor, cursor)
+  t.is(fixture.jwksFetches, fetches + 1, 'one reload, past the cooldown')
+  t.is(await outcome(verifier, token), 'revoked/session')
+})
+
 test('HTTP errors are retried with backoff until the stream opens', async (t) => {
   const fixture = await FeedFixture.for(t)
   fixture.feedStatus = 503
