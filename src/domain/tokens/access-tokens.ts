@@ -1,6 +1,7 @@
 import { KeyObject, randomUUID, sign } from 'node:crypto'
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
 import { epochSeconds, type Clock } from '../clock.js'
+import { TokenCache } from '../../verifier/token-cache.js'
 import { InvalidTokenError } from '../errors.js'
 import type { KeyRing, SigningKey } from './key-ring.js'
 import type { KeyRingSource } from './key-ring-source.js'
@@ -38,6 +39,8 @@ export interface AccessTokensOptions {
   clock: Clock
   /** Tolerated clock skew when checking exp/iat, in seconds. */
   leewaySeconds?: number
+  /** Most tokens remembered as verified (for Latch's own audience); 0 verifies every time. */
+  cacheSize?: number
 }
 
 export interface IssuedAccessToken {
@@ -46,8 +49,28 @@ export interface IssuedAccessToken {
   claims: AccessTokenClaims
 }
 
+/** A token verified before, and the key that verified it (which must still be in the ring). */
+interface VerifiedToken {
+  claims: AccessTokenClaims
+  kid: string
+}
+
 export class AccessTokens {
-  constructor(private readonly options: AccessTokensOptions) {}
+  /**
+   * A client sends one access token for minutes, with every Bearer request. Its signature cannot
+   * change, so a token verified twice is remembered (by its exact string, until exp plus the
+   * leeway) and not verified again: a hit costs a Map lookup instead of an Ed25519 verification
+   * on the thread pool. Everything that can change is still checked on every request: the clock
+   * (expiry), the ring (a removed key takes its tokens with it) and, in authenticate(), live state.
+   * The cache is the edge verifier's (src/verifier/token-cache.ts), whose doorkeeper keeps tokens
+   * seen once from filling it.
+   */
+  readonly #verified: TokenCache<VerifiedToken>
+
+  constructor(private readonly options: AccessTokensOptions) {
+    const leewayMs = (options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS) * 1000
+    this.#verified = new TokenCache(options.cacheSize ?? 10_000, ({ claims }) => claims.exp * 1000 + leewayMs - 1)
+  }
 
   get lifetimeSeconds(): number {
     return this.options.lifetimeSeconds
@@ -81,12 +104,19 @@ export class AccessTokens {
    * attempt: another replica may have added a key this one has not picked up yet.
    */
   async verify(token: string, options: { audience?: string | readonly string[] } = {}): Promise<AccessTokenClaims> {
-    const { keys } = this.options
+    const { keys, clock } = this.options
+    const ownAudience = options.audience === undefined
     const audience = options.audience ?? this.options.audience
     try {
       const keyRing = keys.current()
+      if (ownAudience) {
+        const known = this.#verified.get(token, clock.now().getTime())
+        if (known && keyRing.has(known.kid)) return known.claims
+      }
       try {
-        return await this.#verifyWith(keyRing, token, audience)
+        const verified = await this.#verifyWith(keyRing, token, audience)
+        if (ownAudience && verified.kid) this.#verified.offer(token, verified)
+        return verified.claims
       } catch (error) {
         // The header is decoded only when verification failed, not before every verification
         // (~10 µs of every Bearer request): a token naming a kid the ring lacks always fails here
@@ -94,7 +124,7 @@ export class AccessTokens {
         if (!(error instanceof joseErrors.JOSEError)) throw error
         const { kid } = protectedHeader(token)
         if (typeof kid !== 'string' || keyRing.has(kid) || !(await keys.refreshForUnknownKid(kid))) throw error
-        return await this.#verifyWith(keys.current(), token, audience)
+        return (await this.#verifyWith(keys.current(), token, audience)).claims
       }
     } catch (error) {
       if (error instanceof InvalidTokenError) throw error
@@ -103,9 +133,9 @@ export class AccessTokens {
     }
   }
 
-  async #verifyWith(keyRing: KeyRing, token: string, audience: string | readonly string[]): Promise<AccessTokenClaims> {
-    const { issuer, clock, leewaySeconds = 5 } = this.options
-    const { payload } = await jwtVerify(token, keyRing.verificationKeys, {
+  async #verifyWith(keyRing: KeyRing, token: string, audience: string | readonly string[]): Promise<VerifiedToken> {
+    const { issuer, clock, leewaySeconds = DEFAULT_LEEWAY_SECONDS } = this.options
+    const { payload, protectedHeader: header } = await jwtVerify(token, keyRing.verificationKeys, {
       issuer,
       audience: typeof audience === 'string' ? audience : [...audience],
       algorithms: keyRing.algorithms,
@@ -117,9 +147,13 @@ export class AccessTokens {
     if (typeof payload.sid !== 'string' || !Number.isInteger(payload.ver) || typeof payload.sub !== 'string') {
       throw new InvalidTokenError('access token claims have the wrong types')
     }
-    return payload as unknown as AccessTokenClaims
+    // Latch's tokens always name their kid; a token without one (jose lets a lone key of its
+    // algorithm verify it) is never remembered.
+    return { claims: payload as unknown as AccessTokenClaims, kid: header.kid ?? '' }
   }
 }
+
+const DEFAULT_LEEWAY_SECONDS = 5
 
 /**
  * A compact JWS (RFC 7515) of the claims, signed with node:crypto on the event loop rather than
