@@ -6,6 +6,7 @@ import { parseEnv } from 'node:util'
 import test, { type ExecutionContext } from 'ava'
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JWK } from 'jose'
 import { loadConfig } from '../../src/config.js'
+import { PasswordHasher } from '../../src/domain/users/password-hasher.js'
 import { loadKeys } from '../../src/keys/load-keys.js'
 import { connect } from '../../src/storage/connect.js'
 import { latchCli, type CliRun } from '../helpers/cli.js'
@@ -198,4 +199,17 @@ test('sqlite: generate-keys --static prints LATCH_SIGNING_KEYS and LATCH_REFRESH
   t.false(keyRing.jwks.keys.some((key) => 'd' in key), 'no private part is published')
   const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: privateJwk.kid! }).sign(await importJWK(privateJwk, 'EdDSA'))
   await t.notThrowsAsync(jwtVerify(jwt, createLocalJWKSet(keyRing.jwks)))
+})
+
+test('create-user --password-stdin reads the password from standard input, keeping it off the command line', async (t) => {
+  const { database, env } = await workspace(t, 'sqlite')
+  const email = uniqueEmail('cli-stdin')
+  const piped = await latchCli(['create-user', '--email', email, '--password-stdin'], env, { input: `${PASSWORD}\nignored second line\n` })
+  assertSuccess(t, piped, new RegExp(`^created user ${literal(email)} \\(${UUID}\\)$`))
+  const db = connect(database.url)
+  const { passwordHash } = await db.prisma.user.findUniqueOrThrow({ where: { email } }).finally(() => db.close())
+  t.true(await new PasswordHasher().verify(passwordHash, PASSWORD), 'the first line, without its newline, is the password')
+
+  assertFailure(t, await latchCli(['create-user', '--email', uniqueEmail('cli-none')], env), /one of '--password <password>' or '--password-stdin' is required/)
+  assertFailure(t, await latchCli(['create-user', '--email', uniqueEmail('cli-both'), '--password', PASSWORD, '--password-stdin'], env, { input: PASSWORD }), /cannot be used with/)
 })

@@ -25,20 +25,22 @@ export function cliEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
 
 /**
  * `latch <args>` from source (tsx) with `env` on top of a clean environment, in `cwd` (the repo
- * by default; a temporary directory keeps a developer's .env out). Killed after 90 s, which only a
+ * by default; a temporary directory keeps a developer's .env out), with `input` on its standard
+ * input if given. Killed after 90 s, which only a
  * hung command or a badly overloaded machine reaches.
  */
-export function latchCli(args: string[], env: Record<string, string>, options: { cwd?: string } = {}): Promise<CliRun> {
+export function latchCli(args: string[], env: Record<string, string>, options: { cwd?: string; input?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: options.cwd ?? ROOT,
       env: cliEnvironment(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     })
+    if (options.input !== undefined) child.stdin!.end(options.input)
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
     const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000)
     child.on('error', reject)
     child.on('close', (code) => {

@@ -15,17 +15,20 @@ export function registerUserCommands(program: Command): void {
     .command('create-user')
     .description('create an account')
     .requiredOption('--email <email>', 'email address')
-    .requiredOption('--password <password>', 'password (8 to 256 characters)')
+    .addOption(new Option('--password <password>', 'password (8 to 256 characters); visible to other users of the machine while the command runs, and kept in shell history'))
+    .addOption(new Option('--password-stdin', 'read the password from standard input instead (its first line)').conflicts('password'))
     .option('--admin', 'give the account the admin role', false)
     .option('--json', 'print the user as JSON', false)
-    .action(async (options: { email: string; password: string; admin: boolean; json: boolean }) =>
-      withLatch(async ({ core }) => {
+    .action(async (options: { email: string; password?: string; passwordStdin?: boolean; admin: boolean; json: boolean }, command: Command) => {
+      if (options.password === undefined && !options.passwordStdin) command.error("error: one of '--password <password>' or '--password-stdin' is required")
+      const password = options.password ?? (await firstLineOfStdin())
+      return withLatch(async ({ core }) => {
         const role = options.admin ? 'admin' : 'user'
-        const user = await core.createUser({ email: options.email, password: options.password, role }, OPERATOR_CONTEXT)
+        const user = await core.createUser({ email: options.email, password, role }, OPERATOR_CONTEXT)
         if (options.json) return printJson(userView(user))
         console.log(`created ${user.role} ${user.email} (${user.id})`)
-      }),
-    )
+      })
+    })
 
   program
     .command('lock')
@@ -151,4 +154,14 @@ function sessionRow(session: SessionSummary) {
     last_used_at: session.lastUsedAt,
     expires_at: session.expiresAt,
   }
+}
+
+/** The first line of standard input (a piped password), without its line ending. */
+async function firstLineOfStdin(): Promise<string> {
+  let text = ''
+  for await (const chunk of process.stdin) {
+    text += String(chunk)
+    if (text.includes('\n')) break
+  }
+  return text.split(/\r?\n/, 1)[0] ?? ''
 }
