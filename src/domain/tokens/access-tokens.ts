@@ -149,7 +149,8 @@ export class AccessTokens {
     }
     // Latch's tokens always name their kid; a token without one (jose lets a lone key of its
     // algorithm verify it) is never remembered.
-    return { claims: payload as unknown as AccessTokenClaims, kid: header.kid ?? '' }
+    // Frozen: one object may serve many requests from the cache.
+    return { claims: Object.freeze(payload) as unknown as AccessTokenClaims, kid: header.kid ?? '' }
   }
 }
 
