@@ -22,7 +22,7 @@ export interface Database {
   postgres?: { connectionString: string; connectionTimeoutMillis: number; schema?: string }
   /** The hot statements, on the very adapter the Prisma client is connected through (see direct-sql.ts). */
   direct: DirectSql
-  /** SQLite, with `checkpointInWorker` only: the worker thread that checkpoints the WAL. */
+  /** SQLite, with `checkpointInWorker` only: the worker thread that checkpoints the WAL (once the client has connected). */
   checkpointer?: SqliteCheckpointer
   close(): Promise<void>
 }
@@ -33,7 +33,7 @@ export interface ConnectOptions {
    * (see sqlite-checkpointer.ts). For the long-running server; a one-shot command does without.
    * Ignored on PostgreSQL.
    */
-  checkpointInWorker?: { logger: Pick<Logger, 'warn'> }
+  checkpointInWorker?: { logger: Pick<Logger, 'warn' | 'debug'> }
 }
 
 /** Opens a database from a `file:` (SQLite) or `postgres(ql)://` URL. Connects lazily. */
@@ -52,22 +52,31 @@ function connectSqlite(databaseUrl: string, options: ConnectOptions): Database {
   mkdirSync(dirname(path), { recursive: true })
   // timeout is better-sqlite3's busy timeout: wait for a concurrent writer instead of failing.
   const adapterFactory = withSqlitePragmas(new PrismaBetterSqlite3({ url: path, timeout: SQLITE_BUSY_TIMEOUT_MS }))
-  // The client's connection only: migrations' adapters keep SQLite's own checkpoints.
-  const autocheckpoint = options.checkpointInWorker ? withAutocheckpoint(adapterFactory) : null
+  // The client's connection only: migrations' adapters keep SQLite's own checkpoints. The worker
+  // starts with the client's first connection, by when migrations are done and the file is in WAL
+  // mode (a connection of its own open on the file while migrations began failed them: SQLITE_BUSY).
+  let checkpointer: SqliteCheckpointer | undefined
+  let closed = false
+  const inWorker = options.checkpointInWorker
+  const autocheckpoint = inWorker
+    ? withAutocheckpoint(adapterFactory, () => {
+        if (!closed) checkpointer ??= startSqliteCheckpointer({ path, setAutocheckpoint: autocheckpoint!.set, logger: inWorker.logger })
+      })
+    : null
   const shared = sharing(autocheckpoint?.factory ?? adapterFactory)
   // A transaction waits for its turn as long as a statement waits for a concurrent writer.
   const prisma = new SqlitePrismaClient({ adapter: shared.factory, transactionOptions: { maxWait: SQLITE_BUSY_TIMEOUT_MS } }) as unknown as PrismaClient
   const direct = createDirectSql('sqlite', () => shared.adapter(prisma))
-  const checkpointer = autocheckpoint && options.checkpointInWorker
-    ? startSqliteCheckpointer({ path, setAutocheckpoint: autocheckpoint.set, logger: options.checkpointInWorker.logger })
-    : undefined
   return {
     provider: 'sqlite',
     prisma,
     adapterFactory,
     direct,
-    ...(checkpointer ? { checkpointer } : {}),
+    get checkpointer() {
+      return checkpointer
+    },
     close: async () => {
+      closed = true
       // The worker first: its last checkpoint runs off this thread, and the client's connection,
       // closing last, then finds an empty WAL.
       await checkpointer?.close()
@@ -78,10 +87,10 @@ function connectSqlite(databaseUrl: string, options: ConnectOptions): Database {
 
 /**
  * Applies `PRAGMA wal_autocheckpoint` to every connection the factory hands out, and to those
- * already open whenever `set` changes it (sqlite-checkpointer.ts switches it between 0 and
- * SQLite's default).
+ * already open whenever `set` changes it (sqlite-checkpointer.ts switches it between its backstop
+ * and SQLite's default). `connected` runs after each connection is made.
  */
-function withAutocheckpoint(factory: SqlMigrationAwareDriverAdapterFactory) {
+function withAutocheckpoint(factory: SqlMigrationAwareDriverAdapterFactory, connected: () => void) {
   let pages: number | null = null
   const open = new Set<SqlDriverAdapter>()
   // executeScript runs at once (better-sqlite3 is synchronous), whatever it returns.
@@ -99,6 +108,7 @@ function withAutocheckpoint(factory: SqlMigrationAwareDriverAdapterFactory) {
         }
         open.add(adapter)
         if (pages !== null) apply(adapter)
+        connected()
         return adapter
       },
     } satisfies SqlDriverAdapterFactory,

@@ -54,7 +54,7 @@ export interface SqliteCheckpointerOptions {
   path: string
   /** Sets `PRAGMA wal_autocheckpoint` on the server's connection: the backstop while the worker checkpoints, SQLite's default otherwise. */
   setAutocheckpoint(pages: number): void
-  logger: Pick<Logger, 'warn'>
+  logger: Pick<Logger, 'warn' | 'debug'>
   intervalMs?: number
 }
 
@@ -103,6 +103,7 @@ export function startSqliteCheckpointer(options: SqliteCheckpointerOptions): Sql
   worker.on('message', (message: FromCheckpointWorker) => {
     if (message.type !== 'ready' || stopping || failed) return
     setAutocheckpoint(BACKSTOP_AUTOCHECKPOINT)
+    logger.debug({ path, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS }, 'a worker thread checkpoints the SQLite WAL')
     markReady()
   })
   worker.on('error', fail)
