@@ -4,11 +4,10 @@ import { fileURLToPath } from 'node:url'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
-import type { Logger } from '../logger.js'
 import { createDirectSql, type DirectSql } from './direct-sql.js'
 import { PrismaClient } from './generated/postgresql/client.js'
 import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client.js'
-import { startSqliteCheckpointer, type SqliteCheckpointer } from './sqlite-checkpointer.js'
+import { startSqliteCheckpointer, type CheckpointerLogger, type SqliteCheckpointer } from './sqlite-checkpointer.js'
 
 export type Provider = 'postgresql' | 'sqlite'
 
@@ -33,7 +32,7 @@ export interface ConnectOptions {
    * (see sqlite-checkpointer.ts). For the long-running server; a one-shot command does without.
    * Ignored on PostgreSQL.
    */
-  checkpointInWorker?: { logger: Pick<Logger, 'warn' | 'debug'> }
+  checkpointInWorker?: { logger: CheckpointerLogger }
 }
 
 /** Opens a database from a `file:` (SQLite) or `postgres(ql)://` URL. Connects lazily. */

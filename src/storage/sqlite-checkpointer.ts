@@ -1,6 +1,6 @@
 import { once } from 'node:events'
+import { inspect } from 'node:util'
 import { Worker } from 'node:worker_threads'
-import type { Logger } from '../logger.js'
 import type { CheckpointWorkerSettings, FromCheckpointWorker, ToCheckpointWorker } from './sqlite-checkpoint-worker.js'
 
 /**
@@ -49,12 +49,18 @@ export const CHECKPOINT_INTERVAL_MS = 200
 /** How long close() lets the worker's last checkpoint take before it ends the thread anyway. */
 const STOP_TIMEOUT_MS = 2000
 
+/** What this module logs through: a pino logger (src/logger.ts) is one. */
+export interface CheckpointerLogger {
+  warn(fields: object, message: string): void
+  debug(fields: object, message: string): void
+}
+
 export interface SqliteCheckpointerOptions {
   /** The database file. */
   path: string
   /** Sets `PRAGMA wal_autocheckpoint` on the server's connection: the backstop while the worker checkpoints, SQLite's default otherwise. */
   setAutocheckpoint(pages: number): void
-  logger: Pick<Logger, 'warn' | 'debug'>
+  logger: CheckpointerLogger
   intervalMs?: number
 }
 
@@ -81,9 +87,11 @@ export function startSqliteCheckpointer(options: SqliteCheckpointerOptions): Sql
   })
   ready.catch(() => {})
 
-  const fail = (error: Error) => {
+  const fail = (thrown: unknown) => {
     if (failed) return
     failed = true
+    // What a worker throws arrives cloned: a better-sqlite3 SqliteError as a plain object.
+    const error = thrown instanceof Error ? thrown : new Error(`the checkpoint worker failed: ${inspect(thrown)}`)
     setAutocheckpoint(SQLITE_DEFAULT_AUTOCHECKPOINT)
     markFailed(error)
     if (!stopping) {
@@ -95,13 +103,14 @@ export function startSqliteCheckpointer(options: SqliteCheckpointerOptions): Sql
   try {
     worker = startWorker({ path, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS })
   } catch (error) {
-    fail(error as Error)
+    fail(error)
     return { ready, worker: null, close: async () => {} }
   }
-  // The thread never keeps the process alive: exiting without close() merely skips the last checkpoint.
-  worker.unref()
   worker.on('message', (message: FromCheckpointWorker) => {
     if (message.type !== 'ready' || stopping || failed) return
+    // Once running, the thread never keeps the process alive: exiting without close() merely skips
+    // the last checkpoint. (Until then it does, so that `ready` settles.)
+    worker.unref()
     setAutocheckpoint(BACKSTOP_AUTOCHECKPOINT)
     logger.debug({ path, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS }, 'a worker thread checkpoints the SQLite WAL')
     markReady()
