@@ -1,3 +1,4 @@
+import { BACKSTOP_AUTOCHECKPOINT } from '../src/storage/sqlite-checkpointer.js'
 import { clientsLabel, cpuProfile, type Benchmark, type BenchContext } from './lib/benchmark.js'
 import { Child, childScript } from './lib/child.js'
 import { freshDatabase, PROVIDER_LABEL, type Provider } from './lib/databases.js'
@@ -72,7 +73,7 @@ async function refreshOn(provider: Provider, context: BenchContext): Promise<Sec
       title: `refresh · ${label}`,
       floor:
         provider === 'sqlite'
-          ? "Latch's own statements, read from src/storage/session-store.ts (the lookup of findByRefreshTokenHash, one join; then rotate()'s three statements in one transaction), prepared once on better-sqlite3 in a child process: no HTTP, no Prisma, no signing. better-sqlite3 is synchronous, so concurrency is moot: the floor is one thread rotating round-robin over as many chains as there are clients."
+          ? `Latch's own statements, read from src/storage/session-store.ts (the lookup of findByRefreshTokenHash, one join; then rotate()'s three statements in one transaction), prepared once on better-sqlite3 in a child process: no HTTP, no Prisma, no signing. better-sqlite3 is synchronous, so concurrency is moot: the floor is one thread rotating round-robin over as many chains as there are clients. As in Latch's server, the WAL is checkpointed by a worker thread (src/storage/sqlite-checkpointer.ts), the connection's own automatic checkpoint kept only as a backstop at ${BACKSTOP_AUTOCHECKPOINT} pages.`
           : `Latch's own statements, read from src/storage/session-store.ts (the lookup, one join; then rotate()'s single statement, a data-modifying CTE that is atomic on its own: two round trips, as in Latch) on pg in a child process, with a pool of as many connections as clients, each client rotating its own chain. Latch keeps its default pool (10 connections).`,
       rows,
       notes: [

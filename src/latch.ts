@@ -51,7 +51,7 @@ export interface LatchOptions {
   /**
    * Run what a serving replica runs besides answering requests: the revocation feed's reads and
    * pruning, LISTEN for other replicas' revocations (PostgreSQL), webhook delivery. One-shot CLI
-   * commands leave it off.
+   * commands leave it off. On SQLite this also moves WAL checkpoints to a worker thread.
    */
   background?: boolean
 }
@@ -63,7 +63,8 @@ export interface LatchOptions {
 export async function createLatch(config: Readonly<Config>, options: LatchOptions = {}): Promise<Latch> {
   const logger = options.logger ?? createLogger(config.logLevel)
   const clock = options.clock ?? systemClock
-  const database = connect(config.databaseUrl)
+  // A serving replica checkpoints SQLite's WAL off its event loop (see storage/sqlite-checkpointer.ts).
+  const database = connect(config.databaseUrl, options.background ? { checkpointInWorker: { logger } } : {})
   let keys: SigningKeys | undefined
   const closers: (() => unknown)[] = []
   try {

@@ -4,13 +4,15 @@
  * alone, several in one transaction) on the raw driver, with no HTTP, no Prisma and no token
  * signing. better-sqlite3 is synchronous, so on SQLite concurrency is moot and the floor is one
  * thread's throughput; on PostgreSQL it is a pg pool of as many connections as there are
- * concurrent chains.
+ * concurrent chains. On SQLite the WAL is checkpointed as Latch's server does it: by the same
+ * worker thread (src/storage/sqlite-checkpointer.ts), the connection keeping only its backstop.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import Sqlite from 'better-sqlite3'
 import pg from 'pg'
 import { RefreshTokenSecrets } from '../../src/domain/sessions/refresh-token-secrets.js'
 import { pgSettings, sqlitePath } from '../../src/storage/connect.js'
+import { startSqliteCheckpointer } from '../../src/storage/sqlite-checkpointer.js'
 import { lookupStatement, rotateStatements, type RotationValues } from '../lib/rotation-sql.js'
 import type { Round } from '../lib/measure.js'
 import { Latencies } from '../lib/stats.js'
@@ -61,12 +63,20 @@ function assertRotated(counts: number[]): void {
   if (counts.some((count) => count !== 1)) throw new Error(`floor: rotation did not commit (counts ${counts.join(', ')})`)
 }
 
-function openSqlite(url: string): Driver {
+async function openSqlite(url: string): Promise<Driver> {
   // The same settings as Latch's adapter: busy timeout 5 s, WAL, synchronous=NORMAL, foreign keys.
-  const db = new Sqlite(sqlitePath(url), { timeout: 5000 })
+  const path = sqlitePath(url)
+  const db = new Sqlite(path, { timeout: 5000 })
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
+  // And the same checkpoints as Latch's server: off this thread, by the same worker.
+  const checkpointer = startSqliteCheckpointer({
+    path,
+    setAutocheckpoint: (pages) => void db.pragma(`wal_autocheckpoint = ${pages}`),
+    logger: { warn: (fields, message) => process.stderr.write(`floor: ${message} ${JSON.stringify(fields)}\n`), debug: () => {} },
+  })
+  await checkpointer.ready
   const lookup = lookupStatement('sqlite')
   const find = db.prepare<string[], Row>(lookup.sql)
   const statements = rotateStatements('sqlite').map((statement) => ({ run: db.prepare(statement.sql), params: statement.params }))
@@ -98,6 +108,7 @@ function openSqlite(url: string): Driver {
       return summary(latencies, started, cpu)
     },
     async close() {
+      await checkpointer.close()
       db.close()
     },
   }
@@ -169,9 +180,9 @@ function openPostgres(url: string): Driver {
 }
 
 serveRpc({
-  open(params: { url: string; refreshTokenKey: string }) {
+  async open(params: { url: string; refreshTokenKey: string }) {
     secrets = new RefreshTokenSecrets(Buffer.from(params.refreshTokenKey, 'base64url'))
-    driver = params.url.startsWith('file:') ? openSqlite(params.url) : openPostgres(params.url)
+    driver = params.url.startsWith('file:') ? await openSqlite(params.url) : openPostgres(params.url)
   },
   /** Rotates one chain per refresh token (tokens freshly issued by Latch's /login) for `seconds`. */
   run(params: { refreshTokens: string[]; seconds: number }) {

@@ -7,6 +7,7 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriver
 import { createDirectSql, type DirectSql } from './direct-sql.js'
 import { PrismaClient } from './generated/postgresql/client.js'
 import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client.js'
+import { startSqliteCheckpointer, type CheckpointerLogger, type SqliteCheckpointer } from './sqlite-checkpointer.js'
 
 export type Provider = 'postgresql' | 'sqlite'
 
@@ -20,12 +21,23 @@ export interface Database {
   postgres?: { connectionString: string; connectionTimeoutMillis: number; schema?: string }
   /** The hot statements, on the very adapter the Prisma client is connected through (see direct-sql.ts). */
   direct: DirectSql
+  /** SQLite, with `checkpointInWorker` only: the worker thread that checkpoints the WAL (once the client has connected). */
+  checkpointer?: SqliteCheckpointer
   close(): Promise<void>
 }
 
+export interface ConnectOptions {
+  /**
+   * SQLite: checkpoint the WAL from a worker thread rather than inside whichever COMMIT fills it
+   * (see sqlite-checkpointer.ts). For the long-running server; a one-shot command does without.
+   * Ignored on PostgreSQL.
+   */
+  checkpointInWorker?: { logger: CheckpointerLogger }
+}
+
 /** Opens a database from a `file:` (SQLite) or `postgres(ql)://` URL. Connects lazily. */
-export function connect(databaseUrl: string): Database {
-  if (databaseUrl.startsWith('file:')) return connectSqlite(databaseUrl)
+export function connect(databaseUrl: string, options: ConnectOptions = {}): Database {
+  if (databaseUrl.startsWith('file:')) return connectSqlite(databaseUrl, options)
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return connectPostgres(databaseUrl)
   throw new Error(
     `Unsupported database URL "${redact(databaseUrl)}": expected file:<path> (SQLite) or postgresql://… (PostgreSQL)`,
@@ -34,16 +46,76 @@ export function connect(databaseUrl: string): Database {
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000
 
-function connectSqlite(databaseUrl: string): Database {
+function connectSqlite(databaseUrl: string, options: ConnectOptions): Database {
   const path = sqlitePath(databaseUrl)
   mkdirSync(dirname(path), { recursive: true })
   // timeout is better-sqlite3's busy timeout: wait for a concurrent writer instead of failing.
   const adapterFactory = withSqlitePragmas(new PrismaBetterSqlite3({ url: path, timeout: SQLITE_BUSY_TIMEOUT_MS }))
-  const shared = sharing(adapterFactory)
+  // The client's connection only: migrations' adapters keep SQLite's own checkpoints. The worker
+  // starts with the client's first connection, by when migrations are done and the file is in WAL
+  // mode (a connection of its own open on the file while migrations began failed them: SQLITE_BUSY).
+  let checkpointer: SqliteCheckpointer | undefined
+  let closed = false
+  const inWorker = options.checkpointInWorker
+  const autocheckpoint = inWorker
+    ? withAutocheckpoint(adapterFactory, () => {
+        if (!closed) checkpointer ??= startSqliteCheckpointer({ path, setAutocheckpoint: autocheckpoint!.set, logger: inWorker.logger })
+      })
+    : null
+  const shared = sharing(autocheckpoint?.factory ?? adapterFactory)
   // A transaction waits for its turn as long as a statement waits for a concurrent writer.
   const prisma = new SqlitePrismaClient({ adapter: shared.factory, transactionOptions: { maxWait: SQLITE_BUSY_TIMEOUT_MS } }) as unknown as PrismaClient
   const direct = createDirectSql('sqlite', () => shared.adapter(prisma))
-  return { provider: 'sqlite', prisma, adapterFactory, direct, close: () => prisma.$disconnect() }
+  return {
+    provider: 'sqlite',
+    prisma,
+    adapterFactory,
+    direct,
+    get checkpointer() {
+      return checkpointer
+    },
+    close: async () => {
+      closed = true
+      // The worker first: its last checkpoint runs off this thread, and the client's connection,
+      // closing last, then finds an empty WAL.
+      await checkpointer?.close()
+      await prisma.$disconnect()
+    },
+  }
+}
+
+/**
+ * Applies `PRAGMA wal_autocheckpoint` to every connection the factory hands out, and to those
+ * already open whenever `set` changes it (sqlite-checkpointer.ts switches it between its backstop
+ * and SQLite's default). `connected` runs after each connection is made.
+ */
+function withAutocheckpoint(factory: SqlMigrationAwareDriverAdapterFactory, connected: () => void) {
+  let pages: number | null = null
+  const open = new Set<SqlDriverAdapter>()
+  // executeScript runs at once (better-sqlite3 is synchronous), whatever it returns.
+  const apply = (adapter: SqlDriverAdapter) => void adapter.executeScript(`PRAGMA wal_autocheckpoint = ${pages}`).catch(() => {})
+  return {
+    factory: {
+      provider: factory.provider,
+      adapterName: factory.adapterName,
+      async connect() {
+        const adapter = await factory.connect()
+        const dispose = adapter.dispose.bind(adapter)
+        adapter.dispose = async () => {
+          open.delete(adapter)
+          await dispose()
+        }
+        open.add(adapter)
+        if (pages !== null) apply(adapter)
+        connected()
+        return adapter
+      },
+    } satisfies SqlDriverAdapterFactory,
+    set(value: number) {
+      pages = value
+      for (const adapter of open) apply(adapter)
+    },
+  }
 }
 
 /** `file:./x.db` is relative to the working directory; `file:///abs` is a file URL. */
