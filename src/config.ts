@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import type { LoginThrottleSettings } from './domain/sessions/login-throttle.js'
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './domain/tokens/key-ring.js'
+import type { LoginThrottleSettings } from './limits/in-memory-login-throttle.js'
 
 /**
  * Every tunable, read from the environment once at boot, validated, and frozen. Each variable is
@@ -62,7 +62,10 @@ const EnvironmentSchema = z
       .optional(),
     LATCH_KEY_PUBLICATION_DELAY: seconds(0, DAY, 300),
     LATCH_KEY_REFRESH_INTERVAL: seconds(1, 3600, 30),
-    LATCH_TRUST_PROXY: flag.default(false),
+    // false, true (one proxy), or how many proxies of one's own stand in front (a CDN and a load balancer: 2).
+    LATCH_TRUST_PROXY: z
+      .union([flag.transform((on) => (on ? 1 : 0)), z.coerce.number().int().min(1).max(10)], { error: 'must be true, false or a number of proxies from 1 to 10' })
+      .default(0),
     LATCH_FEED_HEARTBEAT: seconds(1, 60, 2),
     LATCH_FEED_POLL_INTERVAL: seconds(1, 3600, 1),
     LATCH_CORS_REFRESH_INTERVAL: seconds(1, 3600, 30),
@@ -159,7 +162,8 @@ export interface Config {
   bodyLimit: number
   registrationOpen: boolean
   keys: KeySettings
-  trustProxy: boolean
+  /** How many proxies of the operator's own append to X-Forwarded-For (0: none, the socket's address is the client's). */
+  trustedProxies: number
   /** Seconds between two heartbeats on each revocation-feed stream. */
   feedHeartbeat: number
   /** Seconds between two reads of the revocation log without a wake-up: the bound on a lost NOTIFY. */
@@ -231,7 +235,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Readon
     bodyLimit: env.LATCH_BODY_LIMIT,
     registrationOpen: env.LATCH_REGISTRATION === 'open',
     keys: keySettings(env),
-    trustProxy: env.LATCH_TRUST_PROXY,
+    trustedProxies: env.LATCH_TRUST_PROXY,
     feedHeartbeat: env.LATCH_FEED_HEARTBEAT,
     feedPollInterval: env.LATCH_FEED_POLL_INTERVAL,
     feedMaxStreams: env.LATCH_FEED_MAX_STREAMS,

@@ -4,7 +4,6 @@ import type { Config } from './config.js'
 import { systemClock, type Clock } from './domain/clock.js'
 import { createCore, type Core } from './domain/core.js'
 import { NO_OUTCOME_METRICS } from './domain/ports.js'
-import { LoginThrottle } from './domain/sessions/login-throttle.js'
 import { RefreshTokenSecrets } from './domain/sessions/refresh-token-secrets.js'
 import { AccessTokens } from './domain/tokens/access-tokens.js'
 import type { KeyRing } from './domain/tokens/key-ring.js'
@@ -14,6 +13,7 @@ import { RevocationFeed } from './feed/revocation-feed.js'
 import { WebhookDelivery } from './feed/webhook-delivery.js'
 import { createApp } from './http/app.js'
 import { AllowedOrigins } from './http/cors.js'
+import { InMemoryLoginThrottle } from './limits/in-memory-login-throttle.js'
 import { openSigningKeys, type SigningKeys } from './keys/open-signing-keys.js'
 import { createLogger, type Logger } from './logger.js'
 import { PrometheusMetrics } from './metrics/prometheus.js'
@@ -94,7 +94,7 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
       clients,
       accessTokenRevocations: stores.accessTokenRevocations,
       hasher: options.hasher ?? new PasswordHasher(ARGON2_PARAMETERS, { concurrency: argon2Concurrency(config.threadPoolSize) }),
-      loginThrottle: new LoginThrottle(config.loginThrottle),
+      loginThrottle: new InMemoryLoginThrottle(config.loginThrottle),
       secrets: new RefreshTokenSecrets(refreshTokenKey),
       accessTokens: new AccessTokens({
         keys: keyRing,
@@ -142,7 +142,7 @@ export async function createLatch(config: Readonly<Config>, options: LatchOption
       logger,
       bodyLimit: config.bodyLimit,
       issuer: config.issuer,
-      trustProxy: config.trustProxy,
+      trustedProxies: config.trustedProxies,
       allowedOrigins,
       metrics,
     })

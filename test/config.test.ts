@@ -18,13 +18,24 @@ test('with nothing set, Latch runs on SQLite with documented defaults', (t) => {
     refreshReuseGrace: 10,
     bodyLimit: 16_384,
     registrationOpen: true,
-    trustProxy: false,
+    trustedProxies: 0,
     corsRefreshInterval: 30,
     metrics: null,
   })
   t.deepEqual(config.loginThrottle, { maxFailuresPerAccount: 10, maxFailuresPerAddress: 100, windowSeconds: 900 })
   t.deepEqual(config.keys, { source: { kind: 'file', path: './data/keys.json' }, algorithm: 'EdDSA', publicationDelay: 300, refreshInterval: 30 })
   t.true(Object.isFrozen(config))
+})
+
+test('LATCH_TRUST_PROXY is false, true (one proxy) or the number of proxies in front', (t) => {
+  t.is(loadConfig({ LATCH_TRUST_PROXY: 'false' }).trustedProxies, 0)
+  t.is(loadConfig({ LATCH_TRUST_PROXY: 'true' }).trustedProxies, 1)
+  t.is(loadConfig({ LATCH_TRUST_PROXY: '2' }).trustedProxies, 2)
+  t.is(loadConfig({ LATCH_TRUST_PROXY: '0' }).trustedProxies, 0)
+  for (const value of ['11', 'maybe', '1.5', '-1']) {
+    const error = t.throws(() => loadConfig({ LATCH_TRUST_PROXY: value }), { instanceOf: ConfigError })
+    t.regex(error!.message, /LATCH_TRUST_PROXY: /, value)
+  }
 })
 
 test('the access token lifetime must be between 1 and 15 minutes', (t) => {

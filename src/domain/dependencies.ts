@@ -1,6 +1,5 @@
 import { addSeconds, CLOCK_SKEW_SECONDS, type Clock } from './clock.js'
-import type { AccessTokenRevocationStore, AuditStore, ClientStore, OutcomeMetrics, RevocationTiming, SessionStore, UserStore } from './ports.js'
-import type { LoginThrottle } from './sessions/login-throttle.js'
+import type { AccessTokenRevocationStore, AuditStore, ClientStore, LoginThrottle, OutcomeMetrics, RevocationTiming, SessionStore, UserStore } from './ports.js'
 import type { RefreshTokenSecrets } from './sessions/refresh-token-secrets.js'
 import type { SessionPolicy } from './sessions/session-policy.js'
 import type { AccessTokens } from './tokens/access-tokens.js'

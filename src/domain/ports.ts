@@ -372,6 +372,32 @@ export interface FeedWebhookStore {
   release(input: { clientId: string; owner: string }): Promise<void>
 }
 
+export interface LoginAttempt {
+  /** Normalised, so that case variants of one address share a count. */
+  email: string
+  ip: string | null
+}
+
+/**
+ * Slows online password guessing with the two counts of OWASP's authentication cheat sheet (and
+ * rate-limiter-flexible's "login endpoint protection" recipe):
+ * - failures for one email from one IP address: a few guesses, then that pair waits. Keyed by the
+ *   pair and not by the email alone, so that nobody can lock a victim out by failing on purpose
+ *   from an address of their own; a correct password starts the pair's count again.
+ * - failures from one IP address over any emails: a spray of common passwords across accounts.
+ * An attempt takes its point before the password is checked and gets it back when the password
+ * is right, so that parallel guesses cannot all slip past the check before the first of them
+ * fails, and a blocked caller costs no argon2 verification. Unknown emails count exactly like
+ * known ones: being blocked says nothing about whether an account exists.
+ * Implemented in src/limits/in-memory-login-throttle.ts.
+ */
+export interface LoginThrottle {
+  /** Counts the attempt; throws TooManyAttemptsError, before any password is checked, when a count is spent. */
+  attempt(attempt: LoginAttempt): Promise<void>
+  /** The password was right: the attempt was no guess. */
+  succeeded(attempt: LoginAttempt): Promise<void>
+}
+
 /** A storage health probe. */
 export interface StorageHealth {
   ping(): Promise<void>

@@ -55,8 +55,8 @@ export interface AppDependencies {
   logger: Logger
   bodyLimit: number
   issuer: string
-  /** Take the client IP from X-Forwarded-For (only behind a proxy of one's own). */
-  trustProxy: boolean
+  /** Proxies of the operator's own in front, each appending to X-Forwarded-For (0: take the socket's address). */
+  trustedProxies: number
   /** The origins the browser endpoints answer CORS for. */
   allowedOrigins: AllowedOrigins
   /** Where requests are counted; null when metrics are off (nothing is installed then). */
@@ -65,10 +65,10 @@ export interface AppDependencies {
 
 /** Builds the Koa application. It never listens: src/server.ts does, and tests do on port 0. */
 export function createApp(deps: AppDependencies): Koa {
-  // Behind the proxy, the client's address is the last entry of X-Forwarded-For, the one the proxy
-  // appended; entries before it are whatever the client sent, and would let it pick its address
-  // (in sessions, the audit trail and the login throttle's counts).
-  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: 1 })
+  // Behind N proxies, the client's address is the Nth entry of X-Forwarded-For from the end, the
+  // one the outermost of them appended; entries before it are whatever the client sent, and would
+  // let it pick its address (in sessions, the audit trail and the login throttle's counts).
+  const app = new Koa({ proxy: deps.trustedProxies > 0, maxIpsCount: deps.trustedProxies })
   // Errors are answered and logged by handleErrors; Koa's default stderr printing would duplicate them.
   app.silent = true
   const options = { bodyLimit: deps.bodyLimit }

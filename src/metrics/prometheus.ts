@@ -45,7 +45,7 @@ export class PrometheusMetrics implements OutcomeMetrics, FeedMetrics, WebhookMe
     collectDefaultMetrics({ register: this.registry })
     this.#requests = new Counter({ name: 'latch_http_requests_total', help: 'HTTP requests answered on the API port, by method, route pattern (or unmatched) and status.', labelNames: ['method', 'route', 'status'], registers })
     this.#duration = new Histogram({ name: 'latch_http_request_duration_seconds', help: 'Time to answer an HTTP request on the API port (for /events/stream: to open the stream), by method and route pattern.', labelNames: ['method', 'route'], buckets: DURATION_BUCKETS, registers })
-    const logins = new Counter({ name: 'latch_logins_total', help: 'Password logins by outcome: succeeded, failed (unknown email or wrong password), locked (right password, locked account).', labelNames: ['outcome'], registers })
+    const logins = new Counter({ name: 'latch_logins_total', help: 'Password logins by outcome: succeeded, failed (unknown email or wrong password), locked (right password, locked account), throttled (refused by the login throttle before any password check).', labelNames: ['outcome'], registers })
     this.#logins = children(logins, LOGIN_OUTCOMES)
     const refreshes = new Counter({ name: 'latch_refreshes_total', help: 'Refresh-token exchanges by outcome: rotated, grace_replay (a repeat within the reuse grace), reuse_detected (the session was revoked), refused.', labelNames: ['outcome'], registers })
     this.#refreshes = children(refreshes, REFRESH_OUTCOMES)

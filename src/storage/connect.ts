@@ -92,8 +92,16 @@ function connectSqlite(databaseUrl: string, options: ConnectOptions): Database {
 function withAutocheckpoint(factory: SqlMigrationAwareDriverAdapterFactory, connected: () => void) {
   let pages: number | null = null
   const open = new Set<SqlDriverAdapter>()
-  // executeScript runs at once (better-sqlite3 is synchronous), whatever it returns.
-  const apply = (adapter: SqlDriverAdapter) => void adapter.executeScript(`PRAGMA wal_autocheckpoint = ${pages}`).catch(() => {})
+  // executeScript runs at once (better-sqlite3 is synchronous) and may throw before it returns a
+  // promise; this runs from the checkpointer's thread events, where a throw would end the process.
+  // A connection that refuses the pragma keeps its setting, a closed one needs none.
+  const apply = (adapter: SqlDriverAdapter) => {
+    try {
+      void adapter.executeScript(`PRAGMA wal_autocheckpoint = ${pages}`).catch(() => {})
+    } catch {
+      // See above.
+    }
+  }
   return {
     factory: {
       provider: factory.provider,

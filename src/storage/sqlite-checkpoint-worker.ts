@@ -6,9 +6,8 @@
  * the busy handler, so this thread never makes the server's connection wait either; a busy
  * timeout on this connection may sleep, but only this thread.
  */
-import { createRequire } from 'node:module'
 import { parentPort, workerData } from 'node:worker_threads'
-import type BetterSqlite3 from 'better-sqlite3'
+import Sqlite from 'better-sqlite3'
 
 export interface CheckpointWorkerSettings {
   path: string
@@ -20,9 +19,6 @@ export type FromCheckpointWorker = { type: 'ready' }
 /** Server -> worker: checkpoint one last time, close, exit. */
 export type ToCheckpointWorker = { type: 'stop' }
 
-// better-sqlite3 is the SQLite adapter's dependency (Latch's own is for tests only): load that copy.
-const require = createRequire(import.meta.resolve('@prisma/adapter-better-sqlite3'))
-const Sqlite = require('better-sqlite3') as typeof BetterSqlite3
 
 interface CheckpointResult {
   busy: number

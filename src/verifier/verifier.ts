@@ -564,7 +564,16 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
             ...(this.#options.algorithms ? { algorithms: this.#options.algorithms } : {}),
           })
         let verdict = await judge()
-        if (!verdict.ok && verdict.reason === 'signature' && (await this.#reloadKeysForUnknownKid(jwt))) verdict = await judge()
+        if (!verdict.ok && verdict.reason === 'signature' && this.#namesUnknownKey(jwt)) {
+          await this.#reloadKeysForSet()
+          verdict = await judge()
+          // Still no such key (a replica that has not loaded it yet, a cache in front of the JWKS):
+          // no verdict on the SET either. Ignoring it would lose its revocation, so the feed
+          // retries it after a reconnect, and the edge turns stale meanwhile if it takes long.
+          if (!verdict.ok && verdict.reason === 'signature' && this.#namesUnknownKey(jwt)) {
+            throw new Error('a revocation event is signed by a key the JWKS does not publish (yet); retrying')
+          }
+        }
         const now = this.#now()
         if (verdict.ok) {
           const wasOverflowed = this.#revocations.overflowed
@@ -602,28 +611,29 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
     }
   }
 
-  /**
-   * A SET signed by a key this edge has not fetched yet: Latch started signing with a new key
-   * within the JWKS cooldown of this edge's last fetch (a key publication delay shorter than
-   * jwksCooldown). Ignoring the SET would lose its revocation for good, since the cursor moves on,
-   * so the JWKS is reloaded past the cooldown, at most once a second (only the feed, which is
-   * Latch's own authenticated connection, can cause it), and the SET judged again.
-   */
-  async #reloadKeysForUnknownKid(jwt: string): Promise<boolean> {
+  /** Whether the SET names a kid the cached JWKS lacks (a forged signature under a known kid does not). */
+  #namesUnknownKey(jwt: string): boolean {
     let kid: unknown
     try {
       kid = decodeProtectedHeader(jwt).kid
     } catch {
       return false
     }
-    const keys = this.#keys!
-    if (typeof kid !== 'string' || keys.jwks()?.keys.some((key) => key.kid === kid)) return false
-    const now = Date.now()
-    if (now - this.#forcedKeyReloadAt < 1_000) return false
-    this.#forcedKeyReloadAt = now
-    // A failed reload throws: the SET cannot be judged, and the feed retries it after a reconnect.
-    await keys.reload()
-    return true
+    return typeof kid === 'string' && !this.#keys!.jwks()?.keys.some((key) => key.kid === kid)
+  }
+
+  /**
+   * A SET signed by a key this edge has not fetched yet: Latch started signing with a new key
+   * within the JWKS cooldown of this edge's last fetch (a key publication delay shorter than
+   * jwksCooldown). So the JWKS is reloaded past the cooldown, at most once a second (only the
+   * feed, Latch's own authenticated connection, can ask for it); a failed reload throws, and the
+   * feed retries the SET after a reconnect.
+   */
+  async #reloadKeysForSet(): Promise<void> {
+    const wait = this.#forcedKeyReloadAt + 1_000 - this.#now()
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    this.#forcedKeyReloadAt = this.#now()
+    await this.#keys!.reload()
   }
 
   #advance(cursor: string): void {

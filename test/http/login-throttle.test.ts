@@ -118,13 +118,46 @@ test('parallel guesses cannot slip past the count: each takes its point before i
   t.is(hasher.verifications, 3)
 })
 
-test('0 turns both counts off', async (t) => {
-  const { server, login } = await start({ LATCH_LOGIN_MAX_FAILURES: '0', LATCH_LOGIN_MAX_FAILURES_PER_IP: '0' })
+test('LATCH_LOGIN_MAX_FAILURES=0 turns the count per email and address off', async (t) => {
+  const { server, login } = await start({ LATCH_LOGIN_MAX_FAILURES: '0' })
   t.teardown(() => server.close())
   const email = uniqueEmail()
   await server.post('/register', { email, password: PASSWORD })
   for (let attempt = 1; attempt <= 12; attempt += 1) t.is((await login(email, 'not the password')).status, 401, `attempt ${attempt}`)
   t.is((await login(email, PASSWORD)).status, 200)
+})
+
+test('LATCH_LOGIN_MAX_FAILURES_PER_IP=0 turns the count per address off', async (t) => {
+  // Past the default of 100 failures from one address; argon2 at its cheapest keeps that quick.
+  const hasher = new CountingHasher({ type: 2, memoryCost: 1024, timeCost: 1, parallelism: 1 })
+  const server = await TestLatch.start('sqlite', { hasher, env: { LATCH_TRUST_PROXY: 'true', LATCH_LOGIN_MAX_FAILURES_PER_IP: '0' } })
+  t.teardown(() => server.close())
+  const statuses = new Set<number>()
+  for (let attempt = 1; attempt <= 105; attempt += 1) {
+    const response = await server.request('POST', '/login', { json: { email: uniqueEmail('spray'), password: 'Winter2026!' }, headers: { 'x-forwarded-for': '203.0.113.7' } })
+    statuses.add(response.status)
+  }
+  t.deepEqual([...statuses], [401])
+})
+
+test('retrying a blocked email spends nothing of its address\'s count', async (t) => {
+  const { server, login } = await start({ LATCH_LOGIN_MAX_FAILURES: '2', LATCH_LOGIN_MAX_FAILURES_PER_IP: '4' })
+  t.teardown(() => server.close())
+  const email = uniqueEmail()
+  const colleague = uniqueEmail('colleague')
+  await server.post('/register', { email: colleague, password: PASSWORD })
+  for (let attempt = 1; attempt <= 2; attempt += 1) t.is((await login(email, 'not the password')).status, 401)
+  for (let attempt = 1; attempt <= 8; attempt += 1) t.is((await login(email, PASSWORD)).status, 429, `retry ${attempt}`)
+  t.is((await login(colleague, PASSWORD)).status, 200, 'someone else behind the same address still logs in')
+})
+
+test('IPv6 addresses of one /64 share the count per address', async (t) => {
+  const { server, login } = await start({ LATCH_LOGIN_MAX_FAILURES_PER_IP: '2' })
+  t.teardown(() => server.close())
+  t.is((await login(uniqueEmail('v6'), 'Winter2026!', '2001:db8:1:2::a')).status, 401)
+  t.is((await login(uniqueEmail('v6'), 'Winter2026!', '2001:db8:1:2::b')).status, 401)
+  assertThrottled(t, await login(uniqueEmail('v6'), 'Winter2026!', '2001:db8:1:2:ffff::1'))
+  t.is((await login(uniqueEmail('v6'), 'Winter2026!', '2001:db8:1:3::1')).status, 401, 'the next /64 is another client')
 })
 
 test('the default allows 10 failures for one email and address, then blocks', async (t) => {

@@ -43,7 +43,7 @@ for (const provider of PROVIDERS) {
     t.is(session.expiresAt.getTime() - session.createdAt.getTime(), 30 * 86_400 * 1000)
   })
 
-  test(`${provider}: behind a trusted proxy the client's address is the one the proxy appended, not one the client wrote`, async (t) => {
+  test(`${provider}: behind trusted proxies the client's address is the one the outermost appended, not one the client wrote`, async (t) => {
     const server = await TestLatch.start(provider, { env: { LATCH_TRUST_PROXY: 'true' } })
     t.teardown(() => server.close())
     const email = uniqueEmail()
@@ -55,6 +55,16 @@ for (const provider of PROVIDERS) {
     t.is(response.status, 200, response.text)
     const session = await server.latch.database.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(response.body.access_token).sid as string } })
     t.is(session.ip, '203.0.113.50')
+
+    const twoProxies = await TestLatch.start(provider, { env: { LATCH_TRUST_PROXY: '2' } })
+    t.teardown(() => twoProxies.close())
+    await twoProxies.post('/register', { email, password: PASSWORD })
+    const behindCdn = await twoProxies.request('POST', '/login', {
+      json: { email, password: PASSWORD },
+      headers: { 'x-forwarded-for': '10.9.8.7, 198.51.100.23, 203.0.113.50' },
+    })
+    const cdnSession = await twoProxies.latch.database.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(behindCdn.body.access_token).sid as string } })
+    t.is(cdnSession.ip, '198.51.100.23', 'behind two proxies, the address the outer one appended')
   })
 
   test(`${provider}: a wrong password and an unknown email fail alike, each after one argon2 verification`, async (t) => {

@@ -158,8 +158,10 @@ test('the route label is the route pattern, unmatched for 404s, and no id, email
   const missing = `/no-such-path-${user.userId}`
   t.is((await server.get(missing)).status, 404)
   t.is((await server.get(`/admin/no-such-${user.userId}`, admin.accessToken)).status, 404)
+  t.is((await server.get(`/admin/users/${user.userId}`, user.accessToken)).status, 403, 'refused by the admin guard, before the route runs')
 
   const { text, samples } = await scrape(server)
+  t.is(value(samples, 'latch_http_requests_total', { method: 'GET', route: '/admin/users/:id', status: '403' }), 1)
   t.is(value(samples, 'latch_http_requests_total', { method: 'GET', route: '/admin/users/:id', status: '200' }), 1)
   t.is(value(samples, 'latch_http_requests_total', { method: 'GET', route: '/me', status: '200' }), 1)
   t.is(value(samples, 'latch_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }), 2)

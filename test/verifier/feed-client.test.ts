@@ -170,6 +170,30 @@ test('a SET signed by a key published within the JWKS cooldown is judged after a
   t.is(await outcome(verifier, token), 'revoked/session')
 })
 
+test('a SET signed by a key the JWKS does not publish yet is retried, not ignored, until the key appears', async (t) => {
+  const fixture = await FeedFixture.for(t)
+  const verifier = verifierFor(t, fixture, { jwksCooldown: 60_000 })
+  await verifier.ready()
+  const session = fixture.session()
+  const token = await fixture.accessToken(session)
+  // A replica signs with a new key before the replica serving the JWKS has loaded it.
+  const published = fixture.keys
+  const early = await generateSigningKey()
+  fixture.keys = [early, ...published]
+  const cursor = fixture.nextCursor()
+  const set = await fixture.entrySet(cursor, { kind: 'session', sub: session.sub, sid: session.sid })
+  fixture.keys = published
+  const dropped = nextEvent(verifier, 'disconnect', ({ reason }) => /does not publish/.test(reason))
+  fixture.append(set, cursor)
+  await dropped
+  t.is(verifier.stats().ignoredSets.signature, 0, 'not ignored')
+  t.not(verifier.stats().cursor, cursor, 'the cursor did not move past it')
+  const seen = nextEvent(verifier, 'revocation')
+  fixture.keys = [early, ...published]
+  await seen
+  t.is(await outcome(verifier, token), 'revoked/session')
+})
+
 test('HTTP errors are retried with backoff until the stream opens', async (t) => {
   const fixture = await FeedFixture.for(t)
   fixture.feedStatus = 503

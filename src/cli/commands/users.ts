@@ -159,6 +159,8 @@ function sessionRow(session: SessionSummary) {
 /** The first line of standard input (a piped password), without its line ending. */
 async function firstLineOfStdin(): Promise<string> {
   let text = ''
+  // Decoded as UTF-8 by the stream, so that a character split between two chunks survives.
+  process.stdin.setEncoding('utf8')
   for await (const chunk of process.stdin) {
     text += String(chunk)
     if (text.includes('\n')) break

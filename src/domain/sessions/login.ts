@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { addSeconds } from '../clock.js'
 import type { CoreDependencies } from '../dependencies.js'
 import { loginClient } from '../clients/session-clients.js'
-import { AccountLockedError, InvalidGrantError } from '../errors.js'
+import { AccountLockedError, InvalidGrantError, TooManyAttemptsError } from '../errors.js'
 import { normaliseEmail } from '../users/email.js'
 import { refreshExpiresIn } from './session-policy.js'
 import { issueTokenPair, type TokenPair } from './token-pair.js'
@@ -27,7 +27,7 @@ export async function login(deps: CoreDependencies, input: LoginInput, context: 
   const email = normaliseEmail(input.email)
   const attempt = { email, ip: context.ip }
   await deps.loginThrottle.attempt(attempt).catch((error: unknown) => {
-    deps.metrics.login('throttled')
+    if (error instanceof TooManyAttemptsError) deps.metrics.login('throttled')
     throw error
   })
   const user = await users.findByEmail(email)

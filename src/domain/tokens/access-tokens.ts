@@ -147,10 +147,13 @@ export class AccessTokens {
     if (typeof payload.sid !== 'string' || !Number.isInteger(payload.ver) || typeof payload.sub !== 'string') {
       throw new InvalidTokenError('access token claims have the wrong types')
     }
-    // Latch's tokens always name their kid; a token without one (jose lets a lone key of its
-    // algorithm verify it) is never remembered.
-    // Frozen: one object may serve many requests from the cache.
-    return { claims: Object.freeze(payload) as unknown as AccessTokenClaims, kid: header.kid ?? '' }
+    return {
+      // Frozen: one object may serve many requests from the cache.
+      claims: Object.freeze(payload) as unknown as AccessTokenClaims,
+      // Latch's tokens always name their kid; a token without one (jose lets a lone key of its
+      // algorithm verify it) is never remembered.
+      kid: header.kid ?? '',
+    }
   }
 }
 

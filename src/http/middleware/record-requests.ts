@@ -22,9 +22,22 @@ export function recordRequests(metrics: HttpMetrics): Middleware {
     try {
       await next()
     } finally {
-      // Set by @koa/router to the matched layer's path (prefix included) once a route matches path and method.
-      const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute
-      metrics.request(ctx.method, route === undefined ? UNMATCHED_ROUTE : String(route), ctx.status, (performance.now() - started) / 1000)
+      metrics.request(ctx.method, routeOf(ctx), ctx.status, (performance.now() - started) / 1000)
     }
   }
+}
+
+type RouterLayer = { path: string | RegExp; methods: string[] }
+
+/**
+ * The pattern of the route for this path and method, from the layers @koa/router matched on the
+ * path (prefix included). Not its `_matchedRoute`: every layer that runs overwrites that, so a
+ * request the admin guard refused would be labelled with the guard's own pattern.
+ */
+function routeOf(ctx: { method: string }): string {
+  const layers = (ctx as { matched?: RouterLayer[] }).matched ?? []
+  for (let index = layers.length - 1; index >= 0; index--) {
+    if (layers[index]!.methods.includes(ctx.method)) return String(layers[index]!.path)
+  }
+  return UNMATCHED_ROUTE
 }
