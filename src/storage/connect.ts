@@ -103,22 +103,14 @@ function withAutocheckpoint(factory: SqlMigrationAwareDriverAdapterFactory, conn
     }
   }
   return {
-    factory: {
-      provider: factory.provider,
-      adapterName: factory.adapterName,
-      async connect() {
-        const adapter = await factory.connect()
-        const dispose = adapter.dispose.bind(adapter)
-        adapter.dispose = async () => {
-          open.delete(adapter)
-          await dispose()
-        }
+    factory: observed(factory, {
+      opened(adapter) {
         open.add(adapter)
         if (pages !== null) apply(adapter)
         connected()
-        return adapter
       },
-    } satisfies SqlDriverAdapterFactory,
+      disposed: (adapter) => open.delete(adapter),
+    }),
     set(value: number) {
       pages = value
       for (const adapter of open) apply(adapter)
@@ -184,25 +176,38 @@ function connectPostgres(databaseUrl: string): Database {
 function sharing(factory: SqlDriverAdapterFactory) {
   let current: SqlDriverAdapter | null = null
   return {
-    factory: {
-      provider: factory.provider,
-      adapterName: factory.adapterName,
-      async connect() {
-        const adapter = await factory.connect()
-        const dispose = adapter.dispose.bind(adapter)
-        adapter.dispose = async () => {
-          if (current === adapter) current = null
-          await dispose()
-        }
-        current = adapter
-        return adapter
+    factory: observed(factory, {
+      opened: (adapter) => (current = adapter),
+      disposed: (adapter) => {
+        if (current === adapter) current = null
       },
-    } satisfies SqlDriverAdapterFactory,
+    }),
     /** The client's adapter, connecting the client first when it has not connected yet (or was disconnected). */
     async adapter(prisma: { $connect(): Promise<void> }): Promise<SqlDriverAdapter> {
       if (!current) await prisma.$connect()
       if (!current) throw new Error('the Prisma client connected without asking its adapter factory')
       return current
+    },
+  }
+}
+
+/** `factory`, telling `hooks` of each adapter it opens and of each one's disposal. */
+function observed(
+  factory: SqlDriverAdapterFactory,
+  hooks: { opened(adapter: SqlDriverAdapter): void; disposed(adapter: SqlDriverAdapter): void },
+): SqlDriverAdapterFactory {
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    async connect() {
+      const adapter = await factory.connect()
+      const dispose = adapter.dispose.bind(adapter)
+      adapter.dispose = async () => {
+        hooks.disposed(adapter)
+        await dispose()
+      }
+      hooks.opened(adapter)
+      return adapter
     },
   }
 }
