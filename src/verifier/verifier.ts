@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { createRemoteJWKSet, customFetch, decodeProtectedHeader, type RemoteJWKSet } from 'jose'
+import { createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, type RemoteJWKSet } from 'jose'
 import { accessTokenVerifier, type AccessTokenClaims, type AccessTokenRules } from './access-token.js'
 import { basicAuthorization } from './client-auth.js'
 import { compareCursors, isCursor } from './cursor.js'
@@ -12,6 +12,9 @@ import { Introspector } from './introspection.js'
 import { RevocationSet, type Revocation } from './revocation-set.js'
 import { IGNORED_SET_REASONS, verifySecurityEvent, type IgnoredSetReason } from './security-event.js'
 import { TokenCache } from './token-cache.js'
+
+/** Reconnects a SET signed by an unpublished key is retried for (backoff 1 s doubling to 10 s: about half a minute) before it is ignored as forged. */
+const MAX_RETRIES_FOR_KEY = 5
 
 export interface VerifierOptions {
   /** Latch's issuer (`LATCH_ISSUER`), exactly as in the tokens' `iss`; discovery starts from it. */
@@ -259,6 +262,8 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
   #keys: RemoteJWKSet | null = null
   /** When a SET's unknown kid last made the JWKS reload past its cooldown. */
   #forcedKeyReloadAt = Number.NEGATIVE_INFINITY
+  /** The SET last retried for want of its key, and how many times. */
+  #awaitingKey: { cursor: string | undefined; retries: number } = { cursor: undefined, retries: 0 }
   #verifyToken: ((token: string, now?: Date) => Promise<AccessTokenClaims>) | null = null
   #introspector: Introspector | null = null
   #feed: FeedClient | null = null
@@ -564,13 +569,14 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
             ...(this.#options.algorithms ? { algorithms: this.#options.algorithms } : {}),
           })
         let verdict = await judge()
-        if (!verdict.ok && verdict.reason === 'signature' && this.#namesUnknownKey(jwt)) {
+        if (!verdict.ok && verdict.reason === 'signature' && this.#mayBeSignedByAnUnseenKey(jwt)) {
           await this.#reloadKeysForSet()
           verdict = await judge()
           // Still no such key (a replica that has not loaded it yet, a cache in front of the JWKS):
           // no verdict on the SET either. Ignoring it would lose its revocation, so the feed
-          // retries it after a reconnect, and the edge turns stale meanwhile if it takes long.
-          if (!verdict.ok && verdict.reason === 'signature' && this.#namesUnknownKey(jwt)) {
+          // retries it after a reconnect, a few times (the edge turns stale meanwhile if that
+          // takes long); a key that never appears is a forgery's, and the SET is ignored.
+          if (!verdict.ok && verdict.reason === 'signature' && this.#mayBeSignedByAnUnseenKey(jwt) && this.#retryForKey(cursor)) {
             throw new Error('a revocation event is signed by a key the JWKS does not publish (yet); retrying')
           }
         }
@@ -611,15 +617,30 @@ class LatchVerifier extends EventEmitter<VerifierEvents> implements Verifier {
     }
   }
 
-  /** Whether the SET names a kid the cached JWKS lacks (a forged signature under a known kid does not). */
-  #namesUnknownKey(jwt: string): boolean {
+  /**
+   * Whether the SET names a kid the cached JWKS lacks, while claiming to be a SET of this issuer
+   * (unverified: it only decides whether to look for the key; a SET that names another issuer or
+   * is no SET at all is ignored without waiting for any key).
+   */
+  #mayBeSignedByAnUnseenKey(jwt: string): boolean {
     let kid: unknown
+    let issuer: unknown
     try {
-      kid = decodeProtectedHeader(jwt).kid
+      const header = decodeProtectedHeader(jwt)
+      if (header.typ !== 'secevent+jwt') return false
+      kid = header.kid
+      issuer = decodeJwt(jwt).iss
     } catch {
       return false
     }
-    return typeof kid === 'string' && !this.#keys!.jwks()?.keys.some((key) => key.kid === kid)
+    return issuer === this.#options.issuer && typeof kid === 'string' && !this.#keys!.jwks()?.keys.some((key) => key.kid === kid)
+  }
+
+  /** Whether the SET at `cursor` may be retried once more for want of its key. */
+  #retryForKey(cursor: string | undefined): boolean {
+    if (this.#awaitingKey.cursor !== cursor) this.#awaitingKey = { cursor, retries: 0 }
+    this.#awaitingKey.retries += 1
+    return this.#awaitingKey.retries <= MAX_RETRIES_FOR_KEY
   }
 
   /**

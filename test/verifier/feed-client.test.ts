@@ -194,6 +194,25 @@ test('a SET signed by a key the JWKS does not publish yet is retried, not ignore
   t.is(await outcome(verifier, token), 'revoked/session')
 })
 
+test('a SET whose key never appears is retried a few times, then ignored and counted as forged', async (t) => {
+  const fixture = await FeedFixture.for(t)
+  const verifier = verifierFor(t, fixture, { jwksCooldown: 60_000, reconnect: { initialDelay: 10, maxDelay: 20 } })
+  await verifier.ready()
+  const session = fixture.session()
+  const token = await fixture.accessToken(session)
+  const published = fixture.keys
+  fixture.keys = [await generateSigningKey(), ...published]
+  const cursor = fixture.nextCursor()
+  const set = await fixture.entrySet(cursor, { kind: 'session', sub: session.sub, sid: session.sid })
+  fixture.keys = published
+  const ignored = nextEvent(verifier, 'ignored')
+  fixture.append(set, cursor)
+  t.is((await ignored)[0].reason, 'signature')
+  t.is(verifier.stats().reconnects, 5, 'five retries, one reconnect each')
+  t.is(verifier.stats().cursor, cursor, 'then the cursor moves on')
+  t.is(await outcome(verifier, token), 'accepted')
+})
+
 test('HTTP errors are retried with backoff until the stream opens', async (t) => {
   const fixture = await FeedFixture.for(t)
   fixture.feedStatus = 503
