@@ -13,7 +13,7 @@ export interface Profile {
   microSeconds: number
 }
 
-export const FULL: Profile = { name: 'full', warmupSeconds: 2, rounds: 3, roundSeconds: 5, microSeconds: 2 }
+export const FULL: Profile = { name: 'full', warmupSeconds: 2, rounds: 3, roundSeconds: 4, microSeconds: 2 }
 
 /** Tiny rounds: proves every benchmark still runs end to end (CI), measures nothing worth keeping. */
 export const SMOKE: Profile = { name: 'smoke', warmupSeconds: 0, rounds: 1, roundSeconds: 0.5, microSeconds: 0.25 }
