@@ -34,16 +34,20 @@ export class InMemoryLoginThrottle implements LoginThrottle {
     const address = addressKey(ip)
     // The pair first: a caller retrying a pair that is blocked already spends none of the
     // address's count, which everyone behind the same NAT shares.
-    await spend(this.#byAccount, `${address}\u0000${email}`, `login: too many failed logins for one email from ${address}`)
+    await spend(this.#byAccount, pairKey(address, email), `login: too many failed logins for one email from ${address}`)
     await spend(this.#byAddress, address, `login: too many failed logins from ${address}`)
   }
 
   async succeeded({ email, ip }: LoginAttempt): Promise<void> {
     if (ip === null) return
     const address = addressKey(ip)
-    await this.#byAccount?.delete(`${address}\u0000${email}`)
+    await this.#byAccount?.delete(pairKey(address, email))
     await this.#byAddress?.reward(address, 1)
   }
+}
+
+function pairKey(address: string, email: string): string {
+  return `${address}\u0000${email}`
 }
 
 /**

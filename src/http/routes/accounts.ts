@@ -1,11 +1,11 @@
 import type Router from '@koa/router'
 import { z } from 'zod'
-import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import { parseInput } from '../errors.js'
 import { JSON_BODY_ERRORS, UNAVAILABLE, type OperationSpecs } from '../openapi.js'
 import { jsonBody } from '../middleware/json-body.js'
 import { requestContext } from '../request-context.js'
+import { createRouter } from '../router.js'
 import { Email, Password } from './inputs.js'
 
 const RegisterInput = z.strictObject({ email: Email, password: Password })

@@ -1,10 +1,10 @@
 import type Router from '@koa/router'
 import { z } from 'zod'
-import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from '../../domain/admin/paging.js'
 import { requireAccessToken, requireAdmin, type AuthenticatedState } from '../middleware/authenticate.js'
 import { UNAVAILABLE } from '../openapi.js'
+import { createRouter } from '../router.js'
 
 /** What every admin route module shares: the guarded router, id parameters and paging. */
 

@@ -2,13 +2,13 @@ import { PassThrough } from 'node:stream'
 import type Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
-import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import { InvalidRequestError, ServiceUnavailableError } from '../../domain/errors.js'
 import type { FeedEvent, RevocationFeed } from '../../feed/revocation-feed.js'
 import { parseInput } from '../errors.js'
 import type { OperationSpecs } from '../openapi.js'
 import { requireBasicClient } from '../middleware/client-authentication.js'
+import { createRouter } from '../router.js'
 
 /*
  * The revocation feed for edges (docs/revocation-feed.md): the same cursors and Security Event

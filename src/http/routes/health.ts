@@ -1,7 +1,7 @@
 import type Router from '@koa/router'
-import { createRouter } from '../router.js'
 import type { StorageHealth } from '../../domain/ports.js'
 import type { OperationSpecs } from '../openapi.js'
+import { createRouter } from '../router.js'
 
 export const healthOperations: OperationSpecs = {
   'GET /healthz': { summary: 'Liveness: the process serves requests', tag: 'operations', responses: { 200: 'Alive' } },

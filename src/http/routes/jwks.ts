@@ -1,7 +1,7 @@
 import type Router from '@koa/router'
-import { createRouter } from '../router.js'
 import type { KeyRingSource } from '../../domain/tokens/key-ring-source.js'
 import type { OperationSpecs } from '../openapi.js'
+import { createRouter } from '../router.js'
 
 export const jwksOperations: OperationSpecs = {
   'GET /.well-known/jwks.json': {

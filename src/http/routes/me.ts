@@ -1,8 +1,8 @@
 import type Router from '@koa/router'
-import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import { UNAVAILABLE, type OperationSpecs } from '../openapi.js'
 import { requireAccessToken, type AuthenticatedState } from '../middleware/authenticate.js'
+import { createRouter } from '../router.js'
 
 export const meOperations: OperationSpecs = {
   'GET /me': {

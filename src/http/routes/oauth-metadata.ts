@@ -1,6 +1,6 @@
 import type Router from '@koa/router'
-import { createRouter } from '../router.js'
 import type { OperationSpecs } from '../openapi.js'
+import { createRouter } from '../router.js'
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none']
 

@@ -1,7 +1,6 @@
 import type Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
-import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import { InvalidRequestError, UnsupportedGrantTypeError } from '../../domain/errors.js'
 import type { TokenPair } from '../../domain/sessions/token-pair.js'
@@ -12,6 +11,7 @@ import { ClientParameters, requireClient, type ClientState } from '../middleware
 import { formBody } from '../middleware/form-body.js'
 import { oauthEndpoint } from '../middleware/oauth-endpoint.js'
 import { requestContext } from '../request-context.js'
+import { createRouter } from '../router.js'
 import { RefreshToken } from './inputs.js'
 
 /*

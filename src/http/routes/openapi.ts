@@ -1,6 +1,6 @@
 import type Router from '@koa/router'
-import { createRouter } from '../router.js'
 import { buildOpenApiDocument, type OperationSpecs } from '../openapi.js'
+import { createRouter } from '../router.js'
 
 export const openApiOperations: OperationSpecs = {
   'GET /openapi.json': { summary: 'This OpenAPI 3.1 document', tag: 'discovery', responses: { 200: { description: 'OpenAPI document', schema: { type: 'object' } } } },

@@ -1,7 +1,6 @@
 import type Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
-import { createRouter } from '../router.js'
 import type { Core } from '../../domain/core.js'
 import type { TokenPair } from '../../domain/sessions/token-pair.js'
 import { parseInput } from '../errors.js'
@@ -9,6 +8,7 @@ import { JSON_BODY_ERRORS, TokenPairBody, UNAVAILABLE, type OperationSpecs } fro
 import { requireAccessToken, type AuthenticatedState } from '../middleware/authenticate.js'
 import { jsonBody } from '../middleware/json-body.js'
 import { requestContext } from '../request-context.js'
+import { createRouter } from '../router.js'
 import { ClientId, Email, Password, RefreshToken } from './inputs.js'
 
 const LoginInput = z.strictObject({
